@@ -1,0 +1,93 @@
+"""Elementwise activations: out = f(x), and backward dx = dout · f'(x).
+
+Each caches the one thing its derivative needs: ReLU the mask x > 0, Sigmoid
+and Tanh their own output.
+"""
+from __future__ import annotations
+
+from nanoae import backend
+from nanoae.layers.base import Layer
+
+
+class _Elementwise(Layer):
+    def forward(self, x):
+        backend.check_array(x, f"{self!r}.forward")
+        out, self.cache = self._forward(x)
+        return out
+
+    def backward(self, dout):
+        cache = self._cached()
+        self._check_dout(dout, cache.shape)
+        return self._backward(dout, cache)
+
+
+class ReLU(_Elementwise):
+    """ReLU(x) = max(0, x);  ReLU'(x) = 1 if x > 0 else 0."""
+
+    def _forward(self, x):
+        mask = x > 0
+        return x * mask, mask
+
+    def _backward(self, dout, mask):
+        return dout * mask
+
+
+class LeakyReLU(_Elementwise):
+    """LeakyReLU(x) = x if x > 0 else a·x;  derivative 1 or a."""
+
+    def __init__(self, slope: float = 0.01):
+        super().__init__()
+        self.slope = float(slope)
+
+    def _forward(self, x):
+        mask = x > 0
+        return backend.xp().where(mask, x, self.slope * x), mask
+
+    def _backward(self, dout, mask):
+        return backend.xp().where(mask, dout, self.slope * dout)
+
+    def __repr__(self):
+        return f"LeakyReLU({self.slope})"
+
+
+class Sigmoid(_Elementwise):
+    """σ(x) = 1 / (1 + e^(−x));  σ'(x) = σ(x)(1 − σ(x)).
+
+    Stable for any x: with e = e^(−|x|) ∈ (0, 1], σ(x) = 1/(1+e) for x ≥ 0 and
+    e/(1+e) for x < 0, so exp never overflows.
+    """
+
+    def _forward(self, x):
+        out = sigmoid(x)
+        return out, out
+
+    def _backward(self, dout, out):
+        return dout * out * (1 - out)
+
+
+class Tanh(_Elementwise):
+    """tanh(x);  tanh'(x) = 1 − tanh²(x)."""
+
+    def _forward(self, x):
+        out = backend.xp().tanh(x)
+        return out, out
+
+    def _backward(self, dout, out):
+        return dout * (1 - out * out)
+
+
+class Identity(_Elementwise):
+    """Identity(x) = x, e.g. the linear code layer z = W3 h2 + b3 needs no activation."""
+
+    def _forward(self, x):
+        return x, x
+
+    def _backward(self, dout, x):
+        return dout
+
+
+def sigmoid(x):
+    """The numerically stable logistic function (also used by BCE-with-logits)."""
+    xp = backend.xp()
+    e = xp.exp(-xp.abs(x))                       # in (0, 1], never overflows
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))

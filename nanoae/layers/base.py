@@ -1,0 +1,81 @@
+"""The contract every layer keeps.
+
+Arrays are batch-first: a batch of B inputs is ``x`` of shape (B, features),
+so the lecture's column-vector ``W x + b`` is written ``x @ W.T + b``.
+
+* ``forward(x)`` computes the output and keeps, in ``self.cache``, what
+  backward will need.
+* ``backward(dout)`` takes ∂L/∂out, returns ∂L/∂x (``dx``) and *adds*
+  ∂L/∂θ into ``self.grads`` for every parameter θ (so shared weights collect
+  gradient from every place they are used; ``zero_grad`` clears them).
+* ``params`` and ``grads`` are dicts with the same keys (``"W"``, ``"b"``);
+  ``named_parameters()`` prefixes them with the path to the layer
+  (``"encoder.0.W"``), which is what optimizers and checkpoints walk.
+"""
+from __future__ import annotations
+
+from nanoae import backend
+
+
+class Layer:
+    def __init__(self):
+        self.params: dict = {}
+        self.grads: dict = {}
+        self.cache = None
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    # parameters by name ----------------------------------------------------
+    def add_param(self, name: str, value) -> None:
+        """Register a parameter and its gradient buffer (zeros, same shape and device)."""
+        self.params[name] = value
+        self.grads[name] = backend.xp().zeros_like(value)
+
+    def children(self) -> dict:
+        """Sub-layers by name; empty for a leaf layer."""
+        return {}
+
+    def named_parameters(self, prefix: str = "") -> dict:
+        """{"path.to.layer.W": array} for this layer and every sub-layer."""
+        named = {prefix + key: value for key, value in self.params.items()}
+        for child_name, child in self.children().items():
+            named.update(child.named_parameters(f"{prefix}{child_name}."))
+        return named
+
+    def named_gradients(self, prefix: str = "") -> dict:
+        """The gradient buffers, under the same names as ``named_parameters``."""
+        named = {prefix + key: value for key, value in self.grads.items()}
+        for child_name, child in self.children().items():
+            named.update(child.named_gradients(f"{prefix}{child_name}."))
+        return named
+
+    def zero_grad(self) -> None:
+        for grad in self.named_gradients().values():
+            grad.fill(0)
+
+    def num_parameters(self) -> int:
+        return sum(int(p.size) for p in self.named_parameters().values())
+
+    # checks shared by every layer -----------------------------------------
+    def _cached(self):
+        """The forward cache, or a clear error when backward comes first."""
+        if self.cache is None:
+            raise RuntimeError(f"{self!r}: backward() called before forward(); "
+                               "run forward on a batch first")
+        return self.cache
+
+    def _check_dout(self, dout, expected_shape) -> None:
+        backend.check_array(dout, f"{self!r}.backward")
+        if tuple(dout.shape) != tuple(expected_shape):
+            raise ValueError(f"{self!r}.backward: dout has shape {tuple(dout.shape)}, "
+                             f"but the forward output had shape {tuple(expected_shape)}")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
