@@ -2,6 +2,9 @@
 
 Commands
 --------
+demo    train the lecture's autoencoder on the shipped digits, print the walk, write the figures
+train   the same with every option (sizes, epochs, batch, lr, loss, seed, backend, dtype, output)
+walk    print the lecture's walk for a test digit through a trained model (a run folder)
 smoke   train a tiny autoencoder on synthetic data and gradient-check it (seconds)
 """
 from __future__ import annotations
@@ -9,13 +12,111 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 
 from nanoae import backend, gradcheck
+from nanoae.data import DataError, load_mnist_5k
+from nanoae.experiment import DATASETS, TrainConfig, run_training
+from nanoae.io import ModelFileError, load_model
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
-from nanoae.losses import MSELoss
+from nanoae.losses import LOSSES, MSELoss
+from nanoae.models.presets import ACTIVATIONS
 from nanoae.optim import Adam
+from nanoae.plots import PlotsUnavailable
+from nanoae.training import DivergedError
+from nanoae.walk import walk
+
+
+def _report(result) -> None:
+    metrics, out = result["metrics"], result["out"]
+    comparison = metrics["comparison_with_pca"]
+    ae, pca = comparison["autoencoder"], comparison["pca"]
+    digit = metrics["walk_digit"]
+    print(f"\nThe walk through the network for test digit #{digit['index']} (a {digit['label']}):\n")
+    print(result["walk"])
+    print(f"\nOn the {1000} held-out digits, {comparison['code_size']}-D codes:")
+    print(f"  {'':<12} {'squared error / image':>22} {'5-NN accuracy':>14}")
+    print(f"  {'autoencoder':<12} {ae['squared_error_per_image']:>22.2f} {ae['5nn_accuracy']:>14.3f}")
+    print(f"  {'PCA':<12} {pca['squared_error_per_image']:>22.2f} {pca['5nn_accuracy']:>14.3f}")
+    print(f"\nTrained in {metrics['training_seconds']:.1f} s. Wrote to {out}/: "
+          + ", ".join(["model.npz", "metrics.json", "walk.txt", *metrics.get("figures", [])]))
+
+
+def _default_out(command: str) -> Path:
+    return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def demo(args) -> int:
+    config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs)
+    print(f"Training the lecture's autoencoder 784-128-64-2-64-128-784 on 4,000 MNIST digits "
+          f"({config.epochs} epochs, Adam lr {config.lr}, batch {config.batch_size}, {config.loss.upper()} loss).",
+          flush=True)
+    _report(run_training(config, args.out or _default_out("demo")))
+    return 0
+
+
+def _sizes(text: str) -> list:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes must be comma-separated integers such as 784,128,64,2; "
+                                         f"got {text!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"sizes need at least two positive integers, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def train(args) -> int:
+    config = TrainConfig(sizes=args.sizes, hidden=args.hidden, output=args.output, tied=args.tied,
+                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
+                         seed=args.seed, backend=args.backend, dtype=args.dtype, dataset=args.dataset,
+                         walk_index=args.walk_index)
+    _report(run_training(config, args.out or _default_out("train"), figures=not args.no_figures))
+    return 0
+
+
+def walk_command(args) -> int:
+    backend.use(args.backend, dtype="float64")
+    model = load_model(Path(args.run) / "model.npz" if Path(args.run).is_dir() else args.run)
+    _, test = load_mnist_5k()
+    if not 0 <= args.index < len(test):
+        raise ValueError(f"--index must be between 0 and {len(test) - 1}, got {args.index}")
+    print(f"Test digit #{args.index} (a {test.labels[args.index]}):\n")
+    print(walk(model, test.floats([args.index])[0]))
+    return 0
 
 
 def smoke(args) -> int:
@@ -44,22 +145,63 @@ def smoke(args) -> int:
     return 0 if report.passed else 1
 
 
+def _add_common(p, epochs_default: int) -> None:
+    p.add_argument("--epochs", type=_non_negative_int, default=epochs_default, help="passes over the data")
+    p.add_argument("--seed", type=int, default=0, help="seeds the weights and the minibatch order")
+    p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
+    p.add_argument("--out", type=Path, default=None, help="run folder (new or empty); default runs/<command>-<time>")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m nanoae", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="python -m nanoae", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.split("\n")[3:]))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    defaults = TrainConfig()
+
+    p = commands.add_parser("demo", help="train the lecture's autoencoder, print the walk, write figures")
+    _add_common(p, defaults.epochs)
+    p.set_defaults(handler=demo)
+
+    p = commands.add_parser("train", help="train a dense autoencoder with every option")
+    _add_common(p, defaults.epochs)
+    p.add_argument("--sizes", type=_sizes, default=list(defaults.sizes),
+                   help="encoder sizes, input first, code last (decoder mirrors them); default 784,128,64,2")
+    p.add_argument("--hidden", choices=ACTIVATIONS, default=defaults.hidden)
+    p.add_argument("--output", choices=ACTIVATIONS, default=defaults.output)
+    p.add_argument("--tied", action="store_true", help="decoder uses the encoder's weights transposed")
+    p.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
+    p.add_argument("--lr", type=_positive_float, default=defaults.lr, help="Adam's learning rate")
+    p.add_argument("--loss", choices=[name for name in LOSSES if name != "bce_logits"], default=defaults.loss)
+    p.add_argument("--dtype", choices=["float32", "float64"], default=defaults.dtype)
+    p.add_argument("--dataset", choices=DATASETS, default=defaults.dataset)
+    p.add_argument("--walk-index", type=_non_negative_int, default=0, help="test digit shown in the walk")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.set_defaults(handler=train)
+
+    p = commands.add_parser("walk", help="print the walk through a trained model for one test digit")
+    p.add_argument("--run", required=True, help="a run folder (or its model.npz)")
+    p.add_argument("--index", type=_non_negative_int, default=0, help="which test digit (0-999)")
+    p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
+    p.set_defaults(handler=walk_command)
+
     p = commands.add_parser("smoke", help="train a tiny autoencoder and gradient-check it")
-    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--steps", type=_positive_int, default=500)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
-    p.set_defaults(run=smoke)
+    p.set_defaults(handler=smoke)
     return parser
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
-    except (ValueError, TypeError, backend.BackendError) as err:
+        return args.handler(args)
+    except (ValueError, TypeError, backend.BackendError, DivergedError, DataError, ModelFileError,
+            PlotsUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written for this run", file=sys.stderr)
+        return 130

@@ -1,10 +1,109 @@
-"""The command line: the smoke run trains and gradient-checks; bad options are clear messages."""
+"""The command line: the demo writes everything it promises; bad options are clear messages."""
+import json
 import subprocess
 import sys
 
+import pytest
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "nanoae", *args], capture_output=True, text=True)
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "nanoae", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "demo"
+    result = run("demo", "--epochs", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return result, out
+
+
+def test_demo_writes_the_figures_the_model_and_the_metrics(demo_run):
+    _, out = demo_run
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "model.npz", "metrics.json", "walk.txt", "losses.png", "reconstructions.png", "latent.png", "manifold.png"])
+    for name in ("losses.png", "reconstructions.png", "latent.png", "manifold.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_metrics_hold_losses_configuration_and_seed(demo_run):
+    metrics = json.loads((demo_run[1] / "metrics.json").read_text())
+    assert metrics["config"]["seed"] == 0 and metrics["config"]["sizes"] == [784, 128, 64, 2]
+    assert len(metrics["history"]["train_loss"]) == 2 and metrics["final_test_loss"] > 0
+    assert set(metrics["comparison_with_pca"]) == {"code_size", "autoencoder", "pca"}
+
+
+def test_demo_prints_the_walk_and_the_comparison(demo_run):
+    result, out = demo_run
+    assert "h1 = ReLU(W1 x + b1)" in result.stdout and "MSE = 1/784" in result.stdout
+    assert "autoencoder" in result.stdout and "PCA" in result.stdout
+    assert (out / "walk.txt").read_text().strip() in result.stdout
+
+
+def test_progress_goes_to_stderr_one_line_per_epoch(demo_run):
+    result, _ = demo_run
+    assert [line.split()[1] for line in result.stderr.splitlines() if line.startswith("epoch")] == ["1/2", "2/2"]
+
+
+def test_walk_command_reads_a_run_folder(demo_run):
+    result = run("walk", "--run", str(demo_run[1]), "--index", "123")
+    assert result.returncode == 0, result.stderr
+    assert "Test digit #123" in result.stdout and "z  = W3 h2 + b3" in result.stdout
+
+
+def test_train_with_options(tmp_path):
+    out = tmp_path / "run"
+    result = run("train", "--sizes", "784,32,3", "--epochs", "1", "--batch-size", "500", "--lr", "0.01",
+                 "--loss", "bce", "--tied", "--dtype", "float64", "--seed", "7", "--out", str(out), "--no-figures")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "metrics.json").read_text())["config"]
+    assert (config["sizes"], config["loss"], config["tied"], config["dtype"], config["seed"]) == (
+        [784, 32, 3], "bce", True, "float64", 7)
+    assert not list(out.glob("*.png"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--epochs", "-1"], "argument --epochs: expected an integer ≥ 0, got -1"),
+    (["train", "--epochs", "ten"], "argument --epochs: expected an integer ≥ 0, got 'ten'"),
+    (["train", "--batch-size", "0"], "argument --batch-size: expected a positive integer, got 0"),
+    (["train", "--lr", "-0.1"], "argument --lr: expected a positive number, got -0.1"),
+    (["train", "--lr", "nan"], "argument --lr: expected a positive number"),
+    (["train", "--sizes", "784,abc"], "sizes must be comma-separated integers"),
+    (["train", "--loss", "hinge"], "invalid choice: 'hinge'"),
+    (["train", "--backend", "tpu"], "invalid choice: 'tpu'"),
+    (["demo", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["walk"], "the following arguments are required: --run"),
+])
+def test_bad_options_are_usage_errors(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--sizes", "100,2"], "sizes must start with 784"),
+    (["train", "--batch-size", "5000"], "batch size 5000 is larger than the 4000 training examples"),
+    (["train", "--walk-index", "1000"], "walk index must be between 0 and 999"),
+    (["walk", "--run", "no-such-folder"], "no-such-folder: no such model file"),
+])
+def test_bad_values_are_clear_errors_and_write_nothing(tmp_path, args, message):
+    result = run(*args, "--out", str(tmp_path / "out")) if args[0] == "train" else run(*args)
+    assert result.returncode == 2 and f"error: {message}" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_existing_run_folder_is_never_overwritten(tmp_path):
+    (tmp_path / "keep.txt").write_text("precious")
+    result = run("demo", "--epochs", "1", "--out", str(tmp_path))
+    assert result.returncode == 2 and "already exists and is not empty" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_cupy_without_cupy_is_a_clear_message_not_a_traceback(tmp_path):
+    result = run("demo", "--backend", "cupy", "--epochs", "1", "--out", str(tmp_path / "gpu"))
+    if result.returncode == 0:
+        pytest.skip("CuPy and a GPU are present: there is no error to check")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: the 'cupy' backend needs" in result.stderr
 
 
 def test_smoke_run_passes_its_gradient_check_and_learns():
@@ -13,16 +112,3 @@ def test_smoke_run_passes_its_gradient_check_and_learns():
     assert "PASS" in result.stdout
     losses = [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("step")]
     assert losses[-1] < losses[0] / 10
-
-
-def test_unknown_backend_is_a_usage_error():
-    result = run("smoke", "--backend", "tpu")
-    assert result.returncode == 2 and "invalid choice: 'tpu'" in result.stderr
-
-
-def test_cupy_without_cupy_is_a_clear_message_not_a_traceback():
-    result = run("smoke", "--backend", "cupy")
-    if result.returncode == 0:                       # a machine with a GPU: nothing to check here
-        return
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "error: the 'cupy' backend needs" in result.stderr

@@ -25,8 +25,7 @@ class ReLU(_Elementwise):
     """ReLU(x) = max(0, x);  ReLU'(x) = 1 if x > 0 else 0."""
 
     def _forward(self, x):
-        mask = x > 0
-        return x * mask, mask
+        return backend.xp().maximum(x, 0), x > 0
 
     def _backward(self, dout, mask):
         return dout * mask

@@ -6,7 +6,10 @@ For a target x ∈ [0, 1] and a predicted probability p = x̂ ∈ (0, 1):
 
 ``BCELoss`` takes probabilities (e.g. after a Sigmoid layer).  p is clipped to
 [ε, 1 − ε] with ε the dtype's machine epsilon so that log never sees 0; inside
-that range forward and backward are exact.
+that range forward and backward are exact.  At the clip (a saturated sigmoid)
+backward deliberately keeps (p − x)/(p(1 − p)) of the clipped p, as PyTorch
+does, instead of the zero derivative of the clip — a pixel stuck at a wrong 0
+or 1 can then still learn.  Where outputs saturate, prefer BCEWithLogitsLoss.
 
 ``BCEWithLogitsLoss`` takes the logit s (p = σ(s)) and never forms p:
     ℓ = max(s, 0) − s·x + log(1 + e^(−|s|))        (no overflow for any s)

@@ -1,0 +1,82 @@
+"""Image data kept as uint8 on the host, turned into floats one batch at a time.
+
+An ``ImageDataset`` holds ``images`` (N, D) uint8 and ``labels`` (N,).  Only a
+minibatch ever becomes floating point: ``BatchIterator`` picks the rows,
+moves the uint8 batch to the device and scales it to [0, 1] there, so memory
+stays at one byte per pixel however large the data set.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from nanoae import backend
+
+
+@dataclass
+class ImageDataset:
+    images: np.ndarray          # (N, D) uint8, pixel values 0-255
+    labels: np.ndarray          # (N,) integer class labels
+    name: str = "images"
+    image_shape: tuple = (28, 28)
+
+    def __post_init__(self):
+        if self.images.dtype != np.uint8 or self.images.ndim != 2:
+            raise ValueError(f"{self.name}: images must be a (N, D) uint8 array, got "
+                             f"{self.images.dtype} {self.images.shape}")
+        if len(self.labels) != len(self.images):
+            raise ValueError(f"{self.name}: {len(self.images)} images but {len(self.labels)} labels")
+
+    def __len__(self):
+        return len(self.images)
+
+    @property
+    def num_features(self) -> int:
+        return self.images.shape[1]
+
+    def floats(self, rows=None, dtype=None):
+        """Rows (default: all) scaled to [0, 1] on the active backend, in its dtype."""
+        selected = self.images if rows is None else self.images[rows]
+        x = backend.asarray(selected).astype(dtype or backend.dtype())
+        x *= 1 / 255
+        return x
+
+    def subset(self, rows) -> "ImageDataset":
+        return ImageDataset(self.images[rows], self.labels[rows], self.name, self.image_shape)
+
+
+class BatchIterator:
+    """Minibatches of an ImageDataset: each pass over it is one epoch.
+
+    The order is shuffled afresh every epoch by a NumPy generator seeded with
+    ``seed`` (host-side: the indices pick host rows), so a run is reproducible.
+    The last batch holds the remainder (N mod batch_size rows) unless
+    ``drop_last``.  Yields ``(x, labels)``: x on the device in [0, 1], labels
+    on the host.
+    """
+
+    def __init__(self, dataset: ImageDataset, batch_size: int, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
+        if len(dataset) == 0:
+            raise ValueError(f"{dataset.name}: the data set is empty")
+        if drop_last and batch_size > len(dataset):
+            raise ValueError(f"batch size {batch_size} is larger than the {len(dataset)} examples "
+                             "and drop_last would leave no batch")
+        self.dataset, self.batch_size = dataset, int(batch_size)
+        self.shuffle, self.drop_last = shuffle, drop_last
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        n = len(self.dataset) / self.batch_size
+        return math.floor(n) if self.drop_last else math.ceil(n)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            rows = order[start:start + self.batch_size]
+            yield self.dataset.floats(rows), self.dataset.labels[rows]

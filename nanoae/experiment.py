@@ -1,0 +1,166 @@
+"""One training run, start to finish: the recipe behind ``demo`` and ``train``.
+
+    config → backend → data → model → fit → metrics (vs PCA) → run folder
+
+The run folder receives, only once training has succeeded:
+    model.npz          the weights by name, and the configuration
+    metrics.json       final losses, AE vs PCA, the configuration and the seed
+    walk.txt           the lecture's walk for one test digit, with real numbers
+    losses.png, latent.png, reconstructions.png, manifold.png (2-D codes)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nanoae import backend
+from nanoae.data import load_mnist_5k
+from nanoae.io import save_model, write_json
+from nanoae.losses import LOSSES
+from nanoae.metrics import knn_accuracy, squared_error_per_image
+from nanoae.models import LECTURE_SIZES, dense_autoencoder
+from nanoae.models.presets import ACTIVATIONS
+from nanoae.pca import PCA
+from nanoae.training import fit
+from nanoae.walk import walk
+
+DATASETS = ("mnist-5k",)
+
+
+@dataclass
+class TrainConfig:
+    sizes: list = field(default_factory=lambda: list(LECTURE_SIZES))
+    hidden: str = "relu"
+    output: str = "sigmoid"
+    tied: bool = False
+    epochs: int = 50
+    batch_size: int = 64
+    lr: float = 3e-3
+    loss: str = "mse"
+    seed: int = 0
+    backend: str = "numpy"
+    dtype: str = "float32"
+    dataset: str = "mnist-5k"
+    walk_index: int = 0
+
+    def validate(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; available: {', '.join(DATASETS)}")
+        if len(self.sizes) < 2 or self.sizes[0] != 784:
+            raise ValueError(f"sizes must start with 784 (28×28 pixels) and name at least a code size, "
+                             f"got {self.sizes}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.loss == "bce_logits":
+            raise ValueError("loss 'bce_logits' expects logits; with the sigmoid output use 'bce' or 'mse'")
+        for name in (self.hidden, self.output):
+            if name not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if self.epochs < 0:
+            raise ValueError(f"epochs must be ≥ 0, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be ≥ 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be positive, got {self.lr}")
+
+
+def check_run_folder(out) -> Path:
+    """A run folder must be new or empty: nothing a user saved is overwritten."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"run folder {out} already exists and is not empty; choose another --out")
+    return out
+
+
+def codes_and_reconstructions(model, dataset, batch_size: int = 1000):
+    """(codes, reconstructions) for a whole data set, as NumPy arrays."""
+    codes, recon = [], []
+    for start in range(0, len(dataset), batch_size):
+        x = dataset.floats(np.arange(start, min(start + batch_size, len(dataset))))
+        z = model.encode(x)
+        codes.append(backend.to_numpy(z))
+        recon.append(backend.to_numpy(model.decode(z)))
+    return np.concatenate(codes), np.concatenate(recon)
+
+
+def compare_with_pca(model, train, test, k: int = 5) -> dict:
+    """Per-image squared error and k-NN accuracy of the codes: the autoencoder against PCA of the same size."""
+    x_train, x_test = train.images / 255.0, test.images / 255.0
+    code_train, _ = codes_and_reconstructions(model, train)
+    code_test, recon_test = codes_and_reconstructions(model, test)
+    pca = PCA(code_test.shape[1]).fit(x_train)
+    pca_train, pca_test = pca.transform(x_train), pca.transform(x_test)
+    return {
+        "code_size": int(code_test.shape[1]),
+        "autoencoder": {
+            "squared_error_per_image": squared_error_per_image(x_test, recon_test),
+            f"{k}nn_accuracy": knn_accuracy(code_train, train.labels, code_test, test.labels, k),
+        },
+        "pca": {
+            "squared_error_per_image": squared_error_per_image(x_test, pca.inverse_transform(pca_test)),
+            f"{k}nn_accuracy": knn_accuracy(pca_train, train.labels, pca_test, test.labels, k),
+        },
+    }
+
+
+def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None) -> dict:
+    config.validate()
+    out = check_run_folder(out)
+    if figures:
+        from nanoae.plots import require_matplotlib
+        require_matplotlib()
+    backend.use(config.backend, dtype=config.dtype, seed=config.seed)
+    train, test = load_mnist_5k()
+    if not 0 <= config.walk_index < len(test):
+        raise ValueError(f"walk index must be between 0 and {len(test) - 1}, got {config.walk_index}")
+    model = dense_autoencoder(config.sizes, config.hidden, config.output, config.tied)
+
+    started = time.perf_counter()
+    history = fit(model, train, test, epochs=config.epochs, batch_size=config.batch_size, loss=config.loss,
+                  lr=config.lr, seed=config.seed, progress=progress, stream=stream)
+    seconds = time.perf_counter() - started
+
+    comparison = compare_with_pca(model, train, test)
+    walk_text = walk(model, test.floats([config.walk_index])[0])
+    metrics = {
+        "config": asdict(config),
+        "final_train_loss": history.train_loss[-1] if history.train_loss else None,
+        "final_test_loss": history.test_loss[-1] if history.test_loss else None,
+        "history": history.as_dict(),
+        "training_seconds": seconds,
+        "parameters": model.num_parameters(),
+        "comparison_with_pca": comparison,
+        "walk_digit": {"index": config.walk_index, "label": int(test.labels[config.walk_index])},
+    }
+
+    out.mkdir(parents=True, exist_ok=True)
+    save_model(model, out / "model.npz")
+    (out / "walk.txt").write_text(walk_text + "\n", encoding="utf-8")
+    if figures:
+        metrics["figures"] = [p.name for p in write_figures(model, history, test, out, config.loss)]
+    write_json(out / "metrics.json", metrics)
+    return {"model": model, "history": history, "metrics": metrics, "walk": walk_text, "out": out}
+
+
+def write_figures(model, history, test, out: Path, loss_name: str) -> list:
+    from nanoae import plots
+
+    codes, recon = codes_and_reconstructions(model, test)
+    x = test.images / 255.0
+    one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in np.unique(test.labels)]
+    written = [plots.plot_losses(history, out / "losses.png", loss_name.upper()),
+               plots.plot_reconstructions(x[one_per_class], recon[one_per_class], test.labels[one_per_class],
+                                          out / "reconstructions.png")]
+    if codes.shape[1] == 2:
+        written.append(plots.plot_latent(codes, test.labels, out / "latent.png"))
+        grid, z1, z2 = plots.manifold_grid(codes)
+        decoded = backend.to_numpy(model.decode(backend.asarray(grid)))
+        written.append(plots.plot_manifold(decoded, z1, z2, out / "manifold.png"))
+    else:
+        pca = PCA(2).fit(codes)
+        written.append(plots.plot_latent(pca.transform(codes), test.labels, out / "latent.png",
+                                         title=f"Test digits' {codes.shape[1]}-D codes, first two principal axes"))
+    return written

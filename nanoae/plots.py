@@ -1,0 +1,118 @@
+"""Figures of a trained autoencoder (matplotlib, the ``plot`` extra).
+
+Everything arrives here as NumPy arrays — the edge where device data has
+already been converted with ``backend.to_numpy``.  Each function writes one
+PNG atomically and returns its path.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nanoae.io import atomic_write
+
+
+class PlotsUnavailable(RuntimeError):
+    """matplotlib is not installed."""
+
+
+def require_matplotlib() -> None:
+    """Fail before hours of training, not after, when figures cannot be drawn."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise PlotsUnavailable("figures need matplotlib: pip install 'nanoae[plot]' "
+                               "(or pass --no-figures)") from None
+
+
+def _pyplot():
+    require_matplotlib()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return path
+
+
+def plot_losses(history, path, loss_name: str = "MSE") -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    ax.plot(epochs, history.train_loss, label="train (mean over the epoch's minibatches)", marker="o", markersize=3)
+    if any(v is not None for v in history.test_loss):
+        ax.plot(epochs, history.test_loss, label="test (held out, after the epoch)", marker="s", markersize=3)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{loss_name} loss per pixel")
+    ax.set_title("Reconstruction loss during training")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_latent(codes, labels, path, title: str = "Test digits in the 2-D latent space") -> Path:
+    codes, labels = np.asarray(codes), np.asarray(labels)
+    if codes.ndim != 2 or codes.shape[1] < 2:
+        raise ValueError(f"plot_latent needs codes of shape (N, ≥2), got {codes.shape}")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    cmap = plt.get_cmap("tab10")
+    for digit in np.unique(labels):
+        chosen = labels == digit
+        ax.scatter(codes[chosen, 0], codes[chosen, 1], s=8, alpha=0.75, color=cmap(int(digit) % 10),
+                   label=str(digit))
+    ax.set_xlabel("z₁")
+    ax.set_ylabel("z₂")
+    ax.set_title(title)
+    ax.legend(title="digit", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_reconstructions(x, x_hat, labels, path, image_shape=(28, 28), n: int = 10) -> Path:
+    x, x_hat = np.asarray(x)[:n], np.asarray(x_hat)[:n]
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, len(x), figsize=(1.1 * len(x), 2.6))
+    axes = np.asarray(axes).reshape(2, -1)
+    for i in range(len(x)):
+        for row, images in enumerate((x, x_hat)):
+            axes[row, i].imshow(images[i].reshape(image_shape), cmap="gray", vmin=0, vmax=1)
+            axes[row, i].set_xticks([])
+            axes[row, i].set_yticks([])
+        axes[0, i].set_title(str(labels[i]), fontsize=9)
+    axes[0, 0].set_ylabel("input x", fontsize=9)
+    axes[1, 0].set_ylabel("output x̂", fontsize=9)
+    fig.suptitle("Test digits (top) and their reconstructions (bottom)", fontsize=10)
+    return _save(fig, path)
+
+
+def manifold_grid(codes, n: int = 15, low: float = 1.0, high: float = 99.0):
+    """A regular n×n grid over the central 98 % of the codes' range in each of the two dimensions."""
+    codes = np.asarray(codes)
+    z1 = np.linspace(*np.percentile(codes[:, 0], [low, high]), n)
+    z2 = np.linspace(*np.percentile(codes[:, 1], [low, high]), n)[::-1]     # top row: largest z₂
+    grid = np.array([[a, b] for b in z2 for a in z1])                          # (n·n, 2), row-major
+    return grid, z1, z2
+
+
+def plot_manifold(decoded, z1, z2, path, image_shape=(28, 28)) -> Path:
+    """Images decoded from a grid of codes, tiled in place: what each region of the latent space means."""
+    n1, n2 = len(z1), len(z2)
+    h, w = image_shape
+    tiles = np.asarray(decoded).reshape(n2, n1, h, w).transpose(0, 2, 1, 3).reshape(n2 * h, n1 * w)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 7))
+    ax.imshow(tiles, cmap="gray", vmin=0, vmax=1,
+              extent=(z1[0] - (z1[1] - z1[0]) / 2, z1[-1] + (z1[1] - z1[0]) / 2,
+                      z2[-1] - (z2[0] - z2[1]) / 2, z2[0] + (z2[0] - z2[1]) / 2), aspect="auto")
+    ax.set_xlabel("z₁")
+    ax.set_ylabel("z₂")
+    ax.set_title("Decoder manifold: x̂ = f_dec(z) over a grid of codes")
+    return _save(fig, path)

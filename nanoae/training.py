@@ -1,0 +1,125 @@
+"""Training: the loop that reads like the algorithm.
+
+    for epoch in 1..E:
+        for each minibatch x (shuffled afresh each epoch):
+            x̂ = model.forward(x)
+            L = loss(x̂, x)                      # reconstruct the input
+            model.backward(∂L/∂x̂)               # fills ∂L/∂θ for every θ
+            optimizer.step()                      # θ ← θ − update
+        record the mean train loss and the test loss
+
+``fit`` returns a ``History``.  Same seed, same backend, same data ⇒ the same
+losses, bit for bit, on NumPy.  A non-finite loss stops training at once with
+``DivergedError`` naming the epoch, the step and the likely cause.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from nanoae import backend
+from nanoae.data import BatchIterator, ImageDataset
+from nanoae.losses import LOSSES, get_loss
+from nanoae.optim import Adam, Optimizer
+from nanoae.progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+class DivergedError(RuntimeError):
+    """Training produced a NaN or infinite loss."""
+
+
+@dataclass
+class History:
+    train_loss: list = field(default_factory=list)     # mean over the epoch's minibatches, per epoch
+    test_loss: list = field(default_factory=list)      # on the whole test set after each epoch
+    epoch_seconds: list = field(default_factory=list)
+    samples_per_second: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def evaluate(model, dataset: ImageDataset, loss, batch_size: int = 1000) -> float:
+    """Mean reconstruction loss over a whole data set (forward only)."""
+    total = 0.0
+    for x, _ in BatchIterator(dataset, batch_size, shuffle=False):
+        total += float(loss.forward(model.forward(x), x)) * len(x)
+    return total / len(dataset)
+
+
+def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if loss_name not in LOSSES:
+        raise ValueError(f"unknown loss {loss_name!r}; choose one of {', '.join(LOSSES)}")
+    for data in (train, test):
+        if data is None:
+            continue
+        if not isinstance(data, ImageDataset):
+            raise TypeError(f"fit expects ImageDataset objects, got {type(data).__name__}")
+        if len(data) == 0:
+            raise ValueError(f"{data.name}: the data set is empty")
+        expected = model.config.get("sizes", [data.num_features])[0] if hasattr(model, "config") else None
+        if expected is not None and data.num_features != expected:
+            raise ValueError(f"{data.name} has {data.num_features} features per image, "
+                             f"but the model expects {expected}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
+    if batch_size > len(train):
+        raise ValueError(f"batch size {batch_size} is larger than the {len(train)} training examples")
+
+
+def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs: int = 10,
+        batch_size: int = 128, loss: str = "mse", optimizer: Optimizer | None = None,
+        lr: float = 1e-3, seed: int = 0, progress: bool = True, stream=None,
+        on_epoch=None) -> History:
+    """Train ``model`` to reconstruct ``train``; returns the per-epoch History.
+
+    ``optimizer`` defaults to Adam(model, lr).  ``seed`` fixes the minibatch
+    order (the model's initial weights come from the backend's seed when it is
+    built).  ``on_epoch(epoch, history)`` is called after every epoch.
+    """
+    _check_settings(model, train, test, epochs, batch_size, loss)
+    criterion = get_loss(loss, check_inputs=False)      # data checked by construction; loss checked below
+    optimizer = optimizer or Adam(model, lr=lr)
+    batches = BatchIterator(train, batch_size, shuffle=True, seed=seed)
+    bar = Progress(epochs, len(batches), stream) if progress else None
+    history = History()
+
+    for epoch in range(1, epochs + 1):
+        started = time.perf_counter()
+        if bar:
+            bar.start_epoch(epoch)
+        total = 0.0
+        for step, (x, _) in enumerate(batches, start=1):
+            optimizer.zero_grad()
+            with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
+                value = criterion.forward(model.forward(x), x)
+                model.backward(criterion.backward())
+            value = float(value)
+            if not math.isfinite(value):
+                raise DivergedError(
+                    f"training diverged at epoch {epoch}, step {step}: the loss became {value}. "
+                    f"The learning rate ({optimizer.current_lr():g}) is most likely too high; "
+                    "try one 3-10 times smaller")
+            optimizer.step()
+            total += value * len(x)
+            if bar:
+                bar.step(value, len(x))
+        seconds = time.perf_counter() - started
+        history.train_loss.append(total / len(train))
+        history.test_loss.append(evaluate(model, test, criterion) if test is not None else None)
+        history.epoch_seconds.append(seconds)
+        history.samples_per_second.append(len(train) / seconds)
+        if bar:
+            bar.end_epoch(history.train_loss[-1], history.test_loss[-1])
+        log.debug("epoch %d: train %.5f test %s", epoch, history.train_loss[-1], history.test_loss[-1])
+        if on_epoch:
+            on_epoch(epoch, history)
+    return history

@@ -1,0 +1,67 @@
+"""PCA and the measures of a code, on cases with known answers."""
+import numpy as np
+import pytest
+
+from nanoae.metrics import knn_accuracy, squared_error_per_image
+from nanoae.pca import PCA
+
+
+def test_pca_finds_the_known_direction():
+    rng = np.random.default_rng(0)
+    t = rng.standard_normal(500)
+    direction = np.array([3.0, 4.0]) / 5
+    X = np.outer(t, direction) * 10 + np.array([1.0, -2.0]) + rng.standard_normal((500, 2)) * 0.01
+    pca = PCA(1).fit(X)
+    assert abs(abs(pca.components_[0] @ direction) - 1) < 1e-6
+    np.testing.assert_allclose(pca.mean_, X.mean(axis=0))
+    assert pca.explained_variance_[0] == pytest.approx(np.var(t * 10, ddof=1), rel=1e-3)
+
+
+def test_pca_with_all_components_reconstructs_exactly():
+    X = np.random.default_rng(1).standard_normal((20, 5))
+    pca = PCA(5)
+    np.testing.assert_allclose(pca.inverse_transform(pca.fit_transform(X)), X, atol=1e-12)
+
+
+def test_pca_error_equals_the_discarded_variance():
+    X = np.random.default_rng(2).standard_normal((200, 6)) * np.array([5, 4, 3, 2, 1, 0.5])
+    pca = PCA(3).fit(X)
+    discarded = np.linalg.svd(X - X.mean(0), compute_uv=False)[3:] ** 2
+    assert squared_error_per_image(X, pca.inverse_transform(pca.transform(X))) == pytest.approx(
+        discarded.sum() / len(X))
+
+
+def test_pca_errors():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        PCA(2).transform(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="at least 4 rows and columns"):
+        PCA(4).fit(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="positive integer"):
+        PCA(0)
+
+
+def test_squared_error_sums_pixels_and_averages_images():
+    x = np.zeros((2, 3))
+    x_hat = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    assert squared_error_per_image(x, x_hat) == pytest.approx((2 + 4) / 2)
+
+
+def test_knn_on_a_hand_made_case():
+    train = np.array([[0.0], [1.0], [2.0], [10.0], [11.0], [12.0]])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    test = np.array([[0.5], [11.5], [5.0], [7.0]])
+    # 3-NN: 0.5 → {0,1,2} → 0; 11.5 → 1; 5.0 → {2,1,10}: two 0s → 0; 7.0 → {10,11,2}: two 1s → 1
+    assert knn_accuracy(train, labels, test, np.array([0, 1, 0, 1]), k=3) == 1.0
+    assert knn_accuracy(train, labels, test, np.array([1, 1, 1, 1]), k=3) == 0.5
+
+
+def test_knn_tie_goes_to_the_nearest_class():
+    train = np.array([[0.0], [3.0]])
+    # 2-NN of 1.0: one vote each; class 0 is nearer
+    assert knn_accuracy(train, np.array([0, 1]), np.array([[1.0]]), np.array([0]), k=2) == 1.0
+    assert knn_accuracy(train, np.array([0, 1]), np.array([[2.0]]), np.array([1]), k=2) == 1.0
+
+
+def test_knn_bad_k():
+    with pytest.raises(ValueError, match="k must be between 1 and the 2 training codes"):
+        knn_accuracy(np.zeros((2, 1)), np.zeros(2), np.zeros((1, 1)), np.zeros(1), k=3)
