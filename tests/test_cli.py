@@ -112,3 +112,10 @@ def test_smoke_run_passes_its_gradient_check_and_learns():
     assert "PASS" in result.stdout
     losses = [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("step")]
     assert losses[-1] < losses[0] / 10
+
+
+def test_demo_runs_end_to_end_on_the_emulated_device(tmp_path):
+    """Walk, PCA comparison and figures convert device arrays explicitly: no leak on a 'GPU'."""
+    result = run("demo", "--backend", "emulated", "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run" / "manifold.png").exists()
