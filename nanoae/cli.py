@@ -2,10 +2,11 @@
 
 Commands
 --------
-demo    train the lecture's autoencoder on the shipped digits, print the walk, write the figures
-train   the same with every option (sizes, epochs, batch, lr, loss, seed, backend, dtype, output)
-walk    print the lecture's walk for a test digit through a trained model (a run folder)
-smoke   train a tiny autoencoder on synthetic data and gradient-check it (seconds)
+demo      train the lecture's autoencoder on the shipped digits, print the walk, write the figures
+vae-demo  train the lecture's 2-D variational autoencoder: −ELBO, log p(x), samples, manifold
+train     either model with every option (--model ae|vae, sizes, epochs, batch, lr, loss, seed, ...)
+walk      print the lecture's walk for a test digit through a trained model (a run folder)
+smoke     train a tiny autoencoder on synthetic data and gradient-check it (seconds)
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 from nanoae import backend, gradcheck
 from nanoae.data import DataError, load_mnist_5k
 from nanoae.experiment import DATASETS, TrainConfig, run_training
+from nanoae.experiment_vae import VAEConfig, run_vae_training
 from nanoae.io import ModelFileError, load_model
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
 from nanoae.losses import LOSSES, MSELoss
@@ -87,12 +89,49 @@ _non_negative_int = _number(int, lambda v: v >= 0, "an integer ≥ 0")
 _positive_float = _number(float, lambda v: 0 < v < float("inf"), "a positive number")
 
 
+AE_ONLY = ("output", "tied", "loss", "walk_index")
+VAE_ONLY = ("beta", "warmup_epochs", "likelihood", "variance", "iw_samples")
+SHARED = ("sizes", "hidden", "epochs", "batch_size", "lr", "seed", "backend", "dtype", "dataset")
+
+
+def _config(args, config_class, own: tuple, foreign: tuple):
+    """The model's config: its defaults, overridden by the options given; the other model's options refused."""
+    given = [name for name in foreign if getattr(args, name) not in (None, False)]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(f"{flags} cannot be used with --model {args.model}")
+    options = {name: getattr(args, name) for name in SHARED + own if getattr(args, name) is not None}
+    return config_class(**options)
+
+
+def _report_vae(result) -> None:
+    metrics, out = result["metrics"], result["out"]
+    elbo = metrics["test_elbo_nats_per_image"]
+    print(f"\nOn the 1000 held-out digits (nats per image):")
+    print(f"  −ELBO = reconstruction + KL = {elbo['reconstruction']:.2f} + {elbo['kl']:.2f} = {elbo['neg_elbo']:.2f}")
+    for k, value in metrics["test_log_likelihood_nats_per_image"].items():
+        print(f"  log p(x), importance-weighted with k = {k:>3}: {value:.2f}")
+    print(f"\nTrained in {metrics['training_seconds']:.1f} s. Wrote to {out}/: "
+          + ", ".join(["model.npz", "metrics.json", *metrics.get("figures", [])]))
+
+
 def train(args) -> int:
-    config = TrainConfig(sizes=args.sizes, hidden=args.hidden, output=args.output, tied=args.tied,
-                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
-                         seed=args.seed, backend=args.backend, dtype=args.dtype, dataset=args.dataset,
-                         walk_index=args.walk_index)
-    _report(run_training(config, args.out or _default_out("train"), figures=not args.no_figures))
+    out = args.out or _default_out("train")
+    if args.model == "vae":
+        config = _config(args, VAEConfig, VAE_ONLY, AE_ONLY)
+        _report_vae(run_vae_training(config, out, figures=not args.no_figures))
+    else:
+        config = _config(args, TrainConfig, AE_ONLY, VAE_ONLY)
+        _report(run_training(config, out, figures=not args.no_figures))
+    return 0
+
+
+def vae_demo(args) -> int:
+    config = VAEConfig(seed=args.seed, backend=args.backend, **({"epochs": args.epochs} if args.epochs is not None else {}))
+    print(f"Training the lecture's 2-D variational autoencoder (trunk 784-128-64, μ and log σ² heads of size 2, "
+          f"decoder 2-64-128-784, Bernoulli likelihood) on 4,000 MNIST digits ({config.epochs} epochs, "
+          f"Adam lr {config.lr}, batch {config.batch_size}).", flush=True)
+    _report_vae(run_vae_training(config, args.out or _default_out("vae-demo")))
     return 0
 
 
@@ -133,7 +172,17 @@ def smoke(args) -> int:
     return 0 if report.passed else 1
 
 
-def _add_common(p, epochs_default: int) -> None:
+def _iw_samples(text: str) -> list:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 1,50,500, got {text!r}") from None
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"the number of importance samples k must be ≥ 1, got {text}")
+    return values
+
+
+def _add_common(p, epochs_default) -> None:
     p.add_argument("--epochs", type=_non_negative_int, default=epochs_default, help="passes over the data")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights and the minibatch order")
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
@@ -151,20 +200,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, defaults.epochs)
     p.set_defaults(handler=demo)
 
-    p = commands.add_parser("train", help="train a dense autoencoder with every option")
-    _add_common(p, defaults.epochs)
-    p.add_argument("--sizes", type=_sizes, default=list(defaults.sizes),
+    p = commands.add_parser("vae-demo", help="train the lecture's 2-D VAE, write its figures")
+    _add_common(p, None)
+    p.set_defaults(handler=vae_demo)
+
+    vae_defaults = VAEConfig()
+    p = commands.add_parser(
+        "train", help="train an autoencoder or a VAE with every option",
+        description="Defaults (ae / vae): epochs %d / %d, batch size %d / %d, lr %g / %g."
+                    % (defaults.epochs, vae_defaults.epochs, defaults.batch_size, vae_defaults.batch_size,
+                       defaults.lr, vae_defaults.lr))
+    _add_common(p, None)
+    p.add_argument("--model", choices=["ae", "vae"], default="ae")
+    p.add_argument("--sizes", type=_sizes, default=None,
                    help="encoder sizes, input first, code last (decoder mirrors them); default 784,128,64,2")
-    p.add_argument("--hidden", choices=ACTIVATIONS, default=defaults.hidden)
-    p.add_argument("--output", choices=ACTIVATIONS, default=defaults.output)
-    p.add_argument("--tied", action="store_true", help="decoder uses the encoder's weights transposed")
-    p.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
-    p.add_argument("--lr", type=_positive_float, default=defaults.lr, help="Adam's learning rate")
-    p.add_argument("--loss", choices=[name for name in LOSSES if name != "bce_logits"], default=defaults.loss)
-    p.add_argument("--dtype", choices=["float32", "float64"], default=defaults.dtype)
-    p.add_argument("--dataset", choices=DATASETS, default=defaults.dataset)
-    p.add_argument("--walk-index", type=_non_negative_int, default=0, help="test digit shown in the walk")
+    p.add_argument("--hidden", choices=ACTIVATIONS, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--lr", type=_positive_float, default=None, help="Adam's learning rate")
+    p.add_argument("--dtype", choices=["float32", "float64"], default=None)
+    p.add_argument("--dataset", choices=DATASETS, default=None)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    ae = p.add_argument_group("autoencoder only")
+    ae.add_argument("--output", choices=ACTIVATIONS, default=None, help=f"default {defaults.output}")
+    ae.add_argument("--tied", action="store_true", help="decoder uses the encoder's weights transposed")
+    ae.add_argument("--loss", choices=[name for name in LOSSES if name != "bce_logits"], default=None,
+                    help=f"default {defaults.loss}")
+    ae.add_argument("--walk-index", type=_non_negative_int, default=None, help="test digit shown in the walk")
+    vae = p.add_argument_group("VAE only")
+    vae.add_argument("--beta", type=_number(float, lambda v: 0 <= v < float("inf"), "a number ≥ 0"),
+                     default=None, help="weight of the KL term (β-VAE); default 1")
+    vae.add_argument("--warmup-epochs", type=_non_negative_int, default=None,
+                     help="ramp β up linearly over this many epochs; default 0")
+    vae.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default=None, help="default bernoulli")
+    vae.add_argument("--variance", type=_positive_float, default=None,
+                     help="fixed σ² of the Gaussian likelihood; learned if omitted")
+    vae.add_argument("--iw-samples", type=_iw_samples, default=None,
+                     help="k values for the importance-weighted log p(x), e.g. 1,50,500 (the default)")
     p.set_defaults(handler=train)
 
     p = commands.add_parser("walk", help="print the walk through a trained model for one test digit")

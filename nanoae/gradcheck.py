@@ -138,33 +138,43 @@ def _require_float64(arrays: dict) -> None:
                             "layer and inputs under nanoae.backend.using(..., dtype='float64')")
 
 
-def gradcheck(layer, x, dout=None, loss=None, target=None, h: float = 1e-5, tol: float = 1e-6,
-              floor: float = 1e-8, seed: int = 0) -> GradcheckReport:
+def gradcheck(layer, x, dout=None, loss=None, target=None, objective=None, h: float = 1e-5,
+              tol: float = 1e-6, floor: float = 1e-8, seed: int = 0) -> GradcheckReport:
     """Check ``layer.backward`` against central differences, for x and every parameter.
 
-    Without ``loss``: the layer's output is contracted with ``dout`` (default:
-    standard normal, drawn from ``seed``).  With ``loss`` (and ``target``):
-    the scalar loss(layer(x), target) is checked end to end — a whole model
-    with its training objective.
+    Three forms:
+    * ``gradcheck(layer, x)``: the layer's output contracted with ``dout``
+      (default: standard normal, drawn from ``seed``);
+    * ``gradcheck(model, x, loss=..., target=...)``: the scalar
+      loss(model(x), target) — a whole model with its training objective;
+    * ``gradcheck(model, x, objective=...)``: any objective of
+      ``nanoae.objectives`` (e.g. a VAE's ELBO with a fixed ε).
+    With a loss or an objective the target defaults to x — held fixed while x
+    is perturbed, so the check measures the gradient through the model.
     """
+    from nanoae.objectives import Reconstruction
+
     arrays = {"x": x, **layer.named_parameters()}
     _require_float64(arrays)
     if loss is not None:
-        target = target.copy()          # an autoencoder's target is x itself: perturb only the input
+        objective = Reconstruction(loss)
+    if objective is not None:
+        target = (x if target is None else target).copy()    # perturb the input, never the target
+
         def f():
-            return loss.forward(layer.forward(x), target)
+            return objective.forward(layer, x, target)
+        contraction = None
     else:
         def f():
             return layer.forward(x)
         if dout is None:
-            out_shape = f().shape
-            dout = backend.asarray(np.random.default_rng(seed).standard_normal(out_shape))
+            dout = backend.asarray(np.random.default_rng(seed).standard_normal(f().shape))
+        contraction = dout
 
     layer.zero_grad()
-    out = f()
-    dx = layer.backward(loss.backward() if loss is not None else dout)
+    out = _snapshot(f())
+    dx = objective.backward(layer) if objective is not None else layer.backward(dout)
     analytic = {"x": dx, **{name: g.copy() for name, g in layer.named_gradients().items()}}
-    contraction = None if loss is not None else dout
 
     floor = max(floor, noise_floor(out, contraction, h, tol))
     report = GradcheckReport(tol=tol)

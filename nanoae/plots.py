@@ -116,3 +116,43 @@ def plot_manifold(decoded, z1, z2, path, image_shape=(28, 28)) -> Path:
     ax.set_ylabel("z₂")
     ax.set_title("Decoder manifold: x̂ = f_dec(z) over a grid of codes")
     return _save(fig, path)
+
+
+def plot_image_grid(images, path, title: str, columns: int = 10, image_shape=(28, 28),
+                    row_labels=None) -> Path:
+    """Images tiled in rows of ``columns`` (samples from the prior, interpolation strips)."""
+    images = np.asarray(images)
+    rows = int(np.ceil(len(images) / columns))
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, columns, figsize=(1.0 * columns, 1.0 * rows + 0.5), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        if i < len(images):
+            ax.imshow(images[i].reshape(image_shape), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_frame_on(i < len(images))
+    for r, label in enumerate(row_labels or []):
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_elbo(history, path) -> Path:
+    """The −ELBO and its two parts per epoch, train and test (nats per image)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    titles = {"neg_elbo": "−ELBO = reconstruction + KL", "reconstruction": "reconstruction  −log p(x|z)",
+              "kl": "KL(q(z|x) ‖ p(z))"}
+    for ax, (name, title) in zip(axes, titles.items()):
+        ax.plot(epochs, history.train_terms[name], marker="o", markersize=3, label="train")
+        if history.test_terms.get(name):
+            ax.plot(epochs, history.test_terms[name], marker="s", markersize=3, label="test (held out)")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("nats per image")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Variational autoencoder training", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -2,11 +2,10 @@
 
     for epoch in 1..E:
         for each minibatch x (shuffled afresh each epoch):
-            x̂ = model.forward(x)
-            L = loss(x̂, x)                      # reconstruct the input
-            model.backward(∂L/∂x̂)               # fills ∂L/∂θ for every θ
+            L = objective.forward(model, x)       # e.g. loss(model(x), x), or the VAE's −ELBO
+            objective.backward(model)             # fills ∂L/∂θ for every θ
             optimizer.step()                      # θ ← θ − update
-        record the mean train loss and the test loss
+        record the mean train loss (and its terms) and the test loss
 
 ``fit`` returns a ``History``.  Same seed, same backend, same data ⇒ the same
 losses, bit for bit, on NumPy.  A non-finite loss stops training at once with
@@ -24,6 +23,7 @@ import numpy as np
 from nanoae import backend
 from nanoae.data import BatchIterator, ImageDataset
 from nanoae.losses import LOSSES, get_loss
+from nanoae.objectives import Reconstruction
 from nanoae.optim import Adam, Optimizer
 from nanoae.progress import Progress
 
@@ -38,6 +38,8 @@ class DivergedError(RuntimeError):
 class History:
     train_loss: list = field(default_factory=list)     # mean over the epoch's minibatches, per epoch
     test_loss: list = field(default_factory=list)      # on the whole test set after each epoch
+    train_terms: dict = field(default_factory=dict)    # term name -> per-epoch list (e.g. the ELBO's parts)
+    test_terms: dict = field(default_factory=dict)
     epoch_seconds: list = field(default_factory=list)
     samples_per_second: list = field(default_factory=list)
 
@@ -45,18 +47,26 @@ class History:
         return asdict(self)
 
 
-def evaluate(model, dataset: ImageDataset, loss, batch_size: int = 1000) -> float:
-    """Mean reconstruction loss over a whole data set (forward only)."""
-    total = 0.0
+def _add_terms(totals: dict, terms: dict, weight: float) -> None:
+    for name, value in terms.items():
+        totals[name] = totals.get(name, 0.0) + value * weight
+
+
+def evaluate(model, dataset: ImageDataset, objective, batch_size: int = 1000) -> tuple[float, dict]:
+    """Mean objective over a whole data set (forward only), and its mean terms."""
+    if not hasattr(objective, "start_epoch"):
+        objective = Reconstruction(objective)          # a plain loss
+    total, terms = 0.0, {}
     for x, _ in BatchIterator(dataset, batch_size, shuffle=False):
-        total += float(loss.forward(model.forward(x), x)) * len(x)
-    return total / len(dataset)
+        total += float(objective.forward(model, x)) * len(x)
+        _add_terms(terms, objective.terms(), len(x))
+    return total / len(dataset), {name: value / len(dataset) for name, value in terms.items()}
 
 
 def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if loss_name not in LOSSES:
+    if loss_name is not None and loss_name not in LOSSES:
         raise ValueError(f"unknown loss {loss_name!r}; choose one of {', '.join(LOSSES)}")
     for data in (train, test):
         if data is None:
@@ -76,17 +86,20 @@ def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
 
 
 def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs: int = 10,
-        batch_size: int = 128, loss: str = "mse", optimizer: Optimizer | None = None,
+        batch_size: int = 128, loss: str = "mse", objective=None, optimizer: Optimizer | None = None,
         lr: float = 1e-3, seed: int = 0, progress: bool = True, stream=None,
         on_epoch=None) -> History:
-    """Train ``model`` to reconstruct ``train``; returns the per-epoch History.
+    """Train ``model`` on ``train``; returns the per-epoch History.
 
-    ``optimizer`` defaults to Adam(model, lr).  ``seed`` fixes the minibatch
-    order (the model's initial weights come from the backend's seed when it is
-    built).  ``on_epoch(epoch, history)`` is called after every epoch.
+    The objective defaults to ``Reconstruction(loss)`` (an autoencoder); pass
+    ``objective=ELBO(...)`` for a VAE.  ``optimizer`` defaults to
+    Adam(model, lr).  ``seed`` fixes the minibatch order (the model's initial
+    weights come from the backend's seed when it is built).
+    ``on_epoch(epoch, history)`` is called after every epoch.
     """
-    _check_settings(model, train, test, epochs, batch_size, loss)
-    criterion = get_loss(loss, check_inputs=False)      # data checked by construction; loss checked below
+    _check_settings(model, train, test, epochs, batch_size, loss if objective is None else None)
+    if objective is None:        # data checked by construction; the loss value is checked below
+        objective = Reconstruction(get_loss(loss, check_inputs=False))
     optimizer = optimizer or Adam(model, lr=lr)
     batches = BatchIterator(train, batch_size, shuffle=True, seed=seed)
     bar = Progress(epochs, len(batches), stream) if progress else None
@@ -94,14 +107,15 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
 
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
+        objective.start_epoch(epoch)
         if bar:
             bar.start_epoch(epoch)
-        total = 0.0
+        total, terms = 0.0, {}
         for step, (x, _) in enumerate(batches, start=1):
             optimizer.zero_grad()
             with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
-                value = criterion.forward(model.forward(x), x)
-                model.backward(criterion.backward())
+                value = objective.forward(model, x)
+                objective.backward(model)
             value = float(value)
             if not math.isfinite(value):
                 raise DivergedError(
@@ -110,11 +124,17 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
                     "try one 3-10 times smaller")
             optimizer.step()
             total += value * len(x)
+            _add_terms(terms, objective.terms(), len(x))
             if bar:
                 bar.step(value, len(x))
         seconds = time.perf_counter() - started
         history.train_loss.append(total / len(train))
-        history.test_loss.append(evaluate(model, test, criterion) if test is not None else None)
+        for name, value in terms.items():
+            history.train_terms.setdefault(name, []).append(value / len(train))
+        test_loss, test_terms = evaluate(model, test, objective) if test is not None else (None, {})
+        history.test_loss.append(test_loss)
+        for name, value in test_terms.items():
+            history.test_terms.setdefault(name, []).append(value)
         history.epoch_seconds.append(seconds)
         history.samples_per_second.append(len(train) / seconds)
         if bar:

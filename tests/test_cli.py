@@ -119,3 +119,57 @@ def test_demo_runs_end_to_end_on_the_emulated_device(tmp_path):
     result = run("demo", "--backend", "emulated", "--epochs", "1", "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "run" / "manifold.png").exists()
+
+
+@pytest.fixture(scope="module")
+def vae_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "vae"
+    result = run("vae-demo", "--epochs", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return result, out
+
+
+def test_vae_demo_writes_its_figures_and_likelihoods(vae_run):
+    result, out = vae_run
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "model.npz", "metrics.json", "elbo.png", "latent.png", "manifold.png", "samples.png", "interpolation.png"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    elbo = metrics["test_elbo_nats_per_image"]
+    assert elbo["neg_elbo"] == pytest.approx(elbo["reconstruction"] + elbo["kl"])
+    assert set(metrics["test_log_likelihood_nats_per_image"]) == {"1", "50", "500"}
+    assert set(metrics["history"]["train_terms"]) == {"reconstruction", "kl", "neg_elbo"}
+    assert "−ELBO = reconstruction + KL" in result.stdout and "k = 500" in result.stdout
+
+
+def test_train_a_vae_with_options(tmp_path):
+    out = tmp_path / "vae"
+    result = run("train", "--model", "vae", "--sizes", "784,64,5", "--epochs", "1", "--beta", "0.5",
+                 "--warmup-epochs", "2", "--likelihood", "gaussian", "--iw-samples", "1,5", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["config"]["beta"], metrics["config"]["likelihood"]) == (0.5, "gaussian")
+    assert (out / "samples.png").exists() and not (out / "manifold.png").exists()     # 5-D: no 2-D grid
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--model", "vae", "--tied"], "--tied cannot be used with --model vae"),
+    (["train", "--beta", "2"], "--beta cannot be used with --model ae"),
+    (["train", "--model", "vae", "--sizes", "784,2"], "VAE sizes must start with 784 and name a hidden"),
+])
+def test_options_of_the_other_model_are_clear_errors(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and f"error: {message}" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--model", "vae", "--beta", "-1"], "argument --beta: expected a number ≥ 0"),
+    (["train", "--model", "vae", "--iw-samples", "0,50"], "the number of importance samples k must be ≥ 1"),
+])
+def test_bad_vae_options_are_usage_errors(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_walk_refuses_a_vae(vae_run):
+    result = run("walk", "--run", str(vae_run[1]))
+    assert result.returncode == 2 and "the walk follows a plain autoencoder; this model is a VAE" in result.stderr

@@ -77,8 +77,11 @@ def lecture_autoencoder(tied: bool = False) -> Autoencoder:
     return dense_autoencoder(LECTURE_SIZES, hidden="relu", output="sigmoid", tied=tied)
 
 
-def from_config(config: dict) -> Autoencoder:
-    """Rebuild a model from the ``config`` it was saved with."""
+def from_config(config: dict):
+    """Rebuild a model (autoencoder or VAE) from the ``config`` it was saved with."""
+    if config.get("arch") == "vae":
+        from nanoae.models.vae import vae_from_config
+        return vae_from_config(config)
     if config.get("arch") != "dense":
         raise ValueError(f"unknown architecture {config.get('arch')!r} in the saved configuration")
     return dense_autoencoder(config["sizes"], config["hidden"], config["output"], config["tied"])

@@ -1,0 +1,110 @@
+"""The decoder's likelihood p(x | z): what "reconstruction error" means for a VAE.
+
+Both report −log p(x|z) in nats per image (summed over the D pixels, averaged
+over the batch) and give its gradient with respect to the decoder's output.
+
+Bernoulli (binary or grey pixels read as probabilities).  The decoder emits
+logits s; the mean image is p = σ(s) (the sigmoid output), and
+    −log p(x|z) = Σ_i BCE(σ(s_i), x_i)
+computed stably from the logits.  For grey values in (0, 1) this is the usual
+"Bernoulli on non-binarised MNIST" pseudo-likelihood; ``strict=True`` refuses
+anything but 0/1 pixels.
+
+Gaussian.  The decoder emits the mean m (after a sigmoid), and
+    −log p(x|z) = ½ Σ_i [ (x_i − m_i)² / σ² + log σ² + log 2π ]
+i.e. the squared error scaled by 1/(2σ²) plus a constant.  σ² is fixed
+(``variance=…``) or learned: one scalar parameter ``likelihood.logvar`` (log σ²),
+shared by all pixels, with
+    ∂/∂log σ² = ½ Σ_i [ 1 − (x_i − m_i)² / σ² ].
+"""
+from __future__ import annotations
+
+import math
+
+from nanoae import backend
+from nanoae.layers.activations import sigmoid
+from nanoae.layers.base import Layer
+from nanoae.losses import BCEWithLogitsLoss
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+class BernoulliLikelihood(Layer):
+    def __init__(self, strict: bool = False):
+        super().__init__()
+        self.strict = strict
+        self.loss = BCEWithLogitsLoss("batchmean", check_inputs=False)
+
+    def forward(self, logits, x):
+        """−log p(x|z), nats per image."""
+        if self.strict:
+            self.check_binary(x)
+        return self.loss.forward(logits, x)
+
+    def backward(self, dloss=1.0):
+        return self.loss.backward(dloss)
+
+    def log_prob(self, logits, x):
+        """log p(x|z) per image, shape (B,)."""
+        xp = backend.xp()
+        terms = xp.maximum(logits, 0) - logits * x + xp.log1p(xp.exp(-xp.abs(logits)))
+        return -terms.sum(axis=1)
+
+    def mean(self, logits):
+        """The expected image E[x|z] = σ(s)."""
+        return sigmoid(logits)
+
+    @staticmethod
+    def check_binary(x):
+        if not bool(((x == 0) | (x == 1)).all()):
+            raise ValueError("strict Bernoulli likelihood: the data must be binary (0 or 1 pixels); "
+                             "binarise it (e.g. x > 0.5) or use strict=False to read grey values "
+                             "as probabilities")
+
+    def __repr__(self):
+        return "BernoulliLikelihood()"
+
+
+class GaussianLikelihood(Layer):
+    def __init__(self, variance: float | None = None):
+        """``variance=None`` learns log σ² (starting at log 0.1); a number fixes σ²."""
+        super().__init__()
+        if variance is not None and not variance > 0:
+            raise ValueError(f"the Gaussian likelihood's variance must be positive, got {variance}")
+        self.fixed_logvar = None if variance is None else math.log(variance)
+        if variance is None:
+            self.add_param("logvar", backend.xp().full((1,), math.log(0.1), dtype=backend.dtype()))
+
+    def _logvar(self):
+        """log σ²: the learned parameter as a 0-d array, or the fixed float."""
+        return self.params["logvar"].reshape(()) if self.fixed_logvar is None else self.fixed_logvar
+
+    def forward(self, mean, x):
+        """−log p(x|z), nats per image."""
+        logvar = self._logvar()
+        diff = mean - x
+        inv_var = backend.xp().exp(-logvar) if self.fixed_logvar is None else math.exp(-logvar)
+        self.cache = (diff, inv_var)
+        batch, pixels = diff.shape
+        squared = (diff * diff).sum() / batch
+        return 0.5 * (squared * inv_var + pixels * (logvar + LOG_2PI))
+
+    def backward(self, dloss=1.0):
+        diff, inv_var = self._cached()
+        batch, pixels = diff.shape
+        if self.fixed_logvar is None:
+            squared = (diff * diff).sum() / batch
+            self.grads["logvar"] += (0.5 * (pixels - squared * inv_var) * dloss).reshape(1)
+        return diff * (inv_var * dloss / batch)
+
+    def log_prob(self, mean, x):
+        logvar = self._logvar()
+        inv_var = backend.xp().exp(-logvar) if self.fixed_logvar is None else math.exp(-logvar)
+        diff = mean - x
+        return -0.5 * ((diff * diff).sum(axis=1) * inv_var + x.shape[1] * (logvar + LOG_2PI))
+
+    def mean(self, out):
+        return out
+
+    def __repr__(self):
+        return f"GaussianLikelihood({'learned σ²' if self.fixed_logvar is None else f'σ² = {math.exp(self.fixed_logvar):g}'})"

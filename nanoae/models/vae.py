@@ -1,0 +1,138 @@
+"""The variational autoencoder (Kingma & Welling, 2013).
+
+    encoder:   h = f_trunk(x)                                    # (B, H)
+               μ = W_μ h + b_μ,   log σ² = W_v h + b_v            # (B, d) each
+    sample:    ε ~ N(0, I),   z = μ + σ ⊙ ε,   σ = exp(½ log σ²)  # reparameterisation
+    decoder:   s = f_dec(z)                                       # logits (Bernoulli) or mean (Gaussian)
+
+Backward, through the sampling step (ε is the one drawn in forward):
+    ∂L/∂μ      = ∂L/∂z + ∂L/∂μ|_KL
+    ∂L/∂log σ² = ∂L/∂z ⊙ ε ⊙ ½σ + ∂L/∂log σ²|_KL
+    ∂L/∂h      = W_μᵀ-path + W_vᵀ-path  (both heads' backward, added)
+
+log σ² is clamped to [−30, 20] so exp never overflows (σ² ≤ 4.9·10⁸); where
+the clamp binds, its gradient is 0, like any clip.  In normal training it
+never binds.
+
+Parameters are named ``encoder.…`` (the trunk), ``mu.W``/``mu.b``,
+``logvar.W``/``logvar.b``, ``decoder.…`` and, for a learned Gaussian
+variance, ``likelihood.logvar``.
+"""
+from __future__ import annotations
+
+from nanoae import backend
+from nanoae.layers import Linear
+from nanoae.layers.base import Layer
+from nanoae.models.likelihoods import BernoulliLikelihood, GaussianLikelihood
+from nanoae.models.presets import _check_sizes, mlp
+
+LOGVAR_RANGE = (-30.0, 20.0)
+
+
+class VAE(Layer):
+    def __init__(self, trunk, mu_head: Linear, logvar_head: Linear, decoder, likelihood, config=None):
+        super().__init__()
+        self.encoder, self.mu, self.logvar, self.decoder = trunk, mu_head, logvar_head, decoder
+        self.likelihood = likelihood
+        self.latent_size = mu_head.out_features
+        self.config = dict(config or {})
+
+    def children(self) -> dict:
+        return {"encoder": self.encoder, "mu": self.mu, "logvar": self.logvar,
+                "decoder": self.decoder, "likelihood": self.likelihood}
+
+    def encode(self, x):
+        """(μ, log σ²) of q(z|x), each (B, d)."""
+        h = self.encoder.forward(x)
+        raw = self.logvar.forward(h)
+        low, high = LOGVAR_RANGE
+        self._logvar_inside = (raw > low) & (raw < high)
+        return self.mu.forward(h), backend.xp().clip(raw, low, high)
+
+    def reparameterize(self, mu, logvar, eps=None):
+        """z = μ + σ ⊙ ε with ε ~ N(0, I) from the backend's generator (or the ε given)."""
+        if eps is None:
+            eps = backend.randn(*mu.shape).astype(mu.dtype)
+        elif tuple(eps.shape) != tuple(mu.shape):
+            raise ValueError(f"eps must have the latent shape {tuple(mu.shape)}, got {tuple(eps.shape)}")
+        sigma = backend.xp().exp(0.5 * logvar)
+        return mu + sigma * eps, eps, sigma
+
+    def forward(self, x, eps=None):
+        """The decoder's output for a sampled z: logits (Bernoulli) or the mean image (Gaussian)."""
+        mu, logvar = self.encode(x)
+        z, eps, sigma = self.reparameterize(mu, logvar, eps)
+        self.cache = (mu, logvar, eps, sigma)
+        return self.decoder.forward(z)
+
+    def backward(self, dout, dmu_extra=None, dlogvar_extra=None):
+        """dout = ∂L/∂(decoder output); the extras are the KL term's ∂/∂μ and ∂/∂log σ²."""
+        mu, logvar, eps, sigma = self._cached()
+        dz = self.decoder.backward(dout)                               # (B, d)
+        dmu = dz if dmu_extra is None else dz + dmu_extra
+        dlogvar = dz * eps * (0.5 * sigma)                            # z = μ + exp(½ log σ²) ε
+        if dlogvar_extra is not None:
+            dlogvar = dlogvar + dlogvar_extra
+        dlogvar = dlogvar * self._logvar_inside                         # the clamp's derivative
+        dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)
+        return self.encoder.backward(dh)
+
+    @property
+    def latent(self):
+        """(μ, log σ²) of the last forward."""
+        mu, logvar, _, _ = self._cached()
+        return mu, logvar
+
+    def decode(self, z):
+        """The mean image E[x|z] for codes z, (B, D) in [0, 1]."""
+        return self.likelihood.mean(self.decoder.forward(z))
+
+    def sample(self, n: int):
+        """n new images: z ~ N(0, I) from the prior, decoded to their mean image."""
+        if n < 1:
+            raise ValueError(f"number of samples must be ≥ 1, got {n}")
+        return self.decode(backend.randn(n, self.latent_size))
+
+    def reconstruct(self, x):
+        """x̂ = E[x | z = μ(x)]: the reconstruction through the posterior mean."""
+        mu, _ = self.encode(x)
+        return self.decode(mu)
+
+    def __repr__(self):
+        return (f"VAE(encoder={self.encoder!r}, mu={self.mu!r}, logvar={self.logvar!r}, "
+                f"decoder={self.decoder!r}, likelihood={self.likelihood!r})")
+
+
+def dense_vae(sizes, hidden: str = "relu", likelihood: str = "bernoulli", variance: float | None = None,
+              strict: bool = False) -> VAE:
+    """sizes = [D, H1, …, Hn, d]: trunk D → … → Hn, heads Hn → d, decoder mirrored d → … → D."""
+    sizes = _check_sizes(sizes)
+    if len(sizes) < 3:
+        raise ValueError(f"a VAE needs at least [input, hidden, latent] sizes, got {sizes}")
+    if likelihood == "bernoulli":
+        decoder_output, model_likelihood = "identity", BernoulliLikelihood(strict)
+    elif likelihood == "gaussian":
+        decoder_output, model_likelihood = "sigmoid", GaussianLikelihood(variance)
+    else:
+        raise ValueError(f"unknown likelihood {likelihood!r}; choose 'bernoulli' or 'gaussian'")
+    trunk = mlp(sizes[:-1], hidden, output=hidden)
+    config = {"arch": "vae", "sizes": sizes, "hidden": hidden, "likelihood": likelihood,
+              "variance": variance, "strict": strict}
+    return VAE(trunk, Linear(sizes[-2], sizes[-1]), Linear(sizes[-2], sizes[-1]),
+               mlp(sizes[::-1], hidden, output=decoder_output), model_likelihood, config)
+
+
+def lecture_vae(**options) -> VAE:
+    """The lecture's 2-D latent: trunk 784 → 128 → 64, heads 64 → 2, decoder 2 → 64 → 128 → 784."""
+    return dense_vae([784, 128, 64, 2], **options)
+
+
+def classic_vae(**options) -> VAE:
+    """The PyTorch examples VAE: 784 → 400, heads 400 → 20, decoder 20 → 400 → 784."""
+    return dense_vae([784, 400, 20], **options)
+
+
+def vae_from_config(config: dict) -> VAE:
+    return dense_vae(config["sizes"], config["hidden"], config["likelihood"], config["variance"],
+                     config.get("strict", False))
+
