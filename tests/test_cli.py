@@ -173,3 +173,9 @@ def test_bad_vae_options_are_usage_errors(args, message):
 def test_walk_refuses_a_vae(vae_run):
     result = run("walk", "--run", str(vae_run[1]))
     assert result.returncode == 2 and "the walk follows a plain autoencoder; this model is a VAE" in result.stderr
+
+
+def test_vae_demo_runs_on_the_emulated_device(tmp_path):
+    result = run("vae-demo", "--backend", "emulated", "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run" / "interpolation.png").exists()
