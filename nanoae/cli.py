@@ -107,7 +107,7 @@ def _config(args, config_class, own: tuple, foreign: tuple):
 def _report_vae(result) -> None:
     metrics, out = result["metrics"], result["out"]
     elbo = metrics["test_elbo_nats_per_image"]
-    print(f"\nOn the 1000 held-out digits (nats per image):")
+    print("\nOn the 1000 held-out digits (nats per image):")
     print(f"  −ELBO = reconstruction + KL = {elbo['reconstruction']:.2f} + {elbo['kl']:.2f} = {elbo['neg_elbo']:.2f}")
     for k, value in metrics["test_log_likelihood_nats_per_image"].items():
         print(f"  log p(x), importance-weighted with k = {k:>3}: {value:.2f}")

@@ -106,7 +106,9 @@ def compare_with_pca(model, train, test, k: int = 5) -> dict:
     }
 
 
-def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None) -> dict:
+def prepare_run(config, out, figures: bool):
+    """Everything a run checks before it trains: the config, the run folder, matplotlib; then
+    the backend is set up and the data loaded.  Returns (run folder, train, test)."""
     config.validate()
     out = check_run_folder(out)
     if figures:
@@ -114,6 +116,11 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
         require_matplotlib()
     backend.use(config.backend, dtype=config.dtype, seed=config.seed)
     train, test = load_mnist_5k()
+    return out, train, test
+
+
+def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None) -> dict:
+    out, train, test = prepare_run(config, out, figures)
     if not 0 <= config.walk_index < len(test):
         raise ValueError(f"walk index must be between 0 and {len(test) - 1}, got {config.walk_index}")
     model = dense_autoencoder(config.sizes, config.hidden, config.output, config.tied)

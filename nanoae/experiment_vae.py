@@ -20,8 +20,7 @@ from statistics import NormalDist
 import numpy as np
 
 from nanoae import backend
-from nanoae.data import load_mnist_5k
-from nanoae.experiment import DATASETS, check_run_folder
+from nanoae.experiment import DATASETS, prepare_run
 from nanoae.io import save_model, write_json
 from nanoae.likelihood import elbo_terms, log_likelihood
 from nanoae.models import dense_vae
@@ -82,13 +81,7 @@ def interpolate(model, x_a, x_b, steps: int = 10) -> np.ndarray:
 
 
 def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: bool = True, stream=None) -> dict:
-    config.validate()
-    out = check_run_folder(out)
-    if figures:
-        from nanoae.plots import require_matplotlib
-        require_matplotlib()
-    backend.use(config.backend, dtype=config.dtype, seed=config.seed)
-    train, test = load_mnist_5k()
+    out, train, test = prepare_run(config, out, figures)
     model = dense_vae(config.sizes, config.hidden, config.likelihood, config.variance)
 
     started = time.perf_counter()

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from nanoae import backend
 from nanoae.data import BatchIterator, ImageDataset
 from nanoae.losses import LOSSES, get_loss
 from nanoae.objectives import Reconstruction

@@ -10,12 +10,17 @@ def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "nanoae", *args], capture_output=True, text=True, cwd=cwd)
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "demo"
-    result = run("demo", "--epochs", "2", "--out", str(out))
+def run_ok(tmp_path_factory, *args):
+    """Run a command that writes a run folder; it must succeed. Returns (result, folder)."""
+    out = tmp_path_factory.mktemp("runs") / "run"
+    result = run(*args, "--out", str(out))
     assert result.returncode == 0, result.stderr
     return result, out
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    return run_ok(tmp_path_factory, "demo", "--epochs", "2")
 
 
 def test_demo_writes_the_figures_the_model_and_the_metrics(demo_run):
@@ -123,10 +128,7 @@ def test_demo_runs_end_to_end_on_the_emulated_device(tmp_path):
 
 @pytest.fixture(scope="module")
 def vae_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "vae"
-    result = run("vae-demo", "--epochs", "2", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return result, out
+    return run_ok(tmp_path_factory, "vae-demo", "--epochs", "2")
 
 
 def test_vae_demo_writes_its_figures_and_likelihoods(vae_run):
