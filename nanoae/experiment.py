@@ -19,10 +19,11 @@ import numpy as np
 from nanoae import backend
 from nanoae.data import load_mnist_5k
 from nanoae.io import save_model, write_json
-from nanoae.losses import LOSSES
+from nanoae.losses import LOSSES, get_loss
 from nanoae.metrics import knn_accuracy, squared_error_per_image
 from nanoae.models import LECTURE_SIZES, dense_autoencoder
 from nanoae.models.presets import ACTIVATIONS
+from nanoae.objectives import Reconstruction
 from nanoae.pca import PCA
 from nanoae.training import fit
 from nanoae.walk import walk
@@ -45,6 +46,8 @@ class TrainConfig:
     dtype: str = "float32"
     dataset: str = "mnist-5k"
     walk_index: int = 0
+    l1: float = 0.0                 # L1 activity penalty on the code (sparse codes)
+    weight_decay: float = 0.0       # ½λ‖W‖² on every weight matrix
 
     def validate(self) -> None:
         if self.dataset not in DATASETS:
@@ -65,6 +68,8 @@ class TrainConfig:
             raise ValueError(f"batch size must be ≥ 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
+        if not (self.l1 >= 0 and self.weight_decay >= 0):
+            raise ValueError(f"penalties must be ≥ 0, got l1={self.l1}, weight_decay={self.weight_decay}")
 
 
 def check_run_folder(out) -> Path:
@@ -126,7 +131,9 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
     model = dense_autoencoder(config.sizes, config.hidden, config.output, config.tied)
 
     started = time.perf_counter()
-    history = fit(model, train, test, epochs=config.epochs, batch_size=config.batch_size, loss=config.loss,
+    objective = Reconstruction(get_loss(config.loss, check_inputs=False), l1=config.l1,
+                               weight_decay=config.weight_decay)
+    history = fit(model, train, test, objective=objective, epochs=config.epochs, batch_size=config.batch_size,
                   lr=config.lr, seed=config.seed, progress=progress, stream=stream)
     seconds = time.perf_counter() - started
 

@@ -40,3 +40,88 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5,
         predicted = classes[first_seen.argmin(axis=1)]
         correct += int((predicted == test_labels[start:start + chunk]).sum())
     return correct / len(test_codes)
+
+
+def psnr(clean, restored, peak: float = 1.0) -> float:
+    """Peak signal-to-noise ratio in dB, per image, averaged: 10·log10(peak² / MSE_image).
+
+    An exact restoration (MSE 0) counts as 100 dB rather than infinity.
+    """
+    clean, restored = np.asarray(clean, np.float64), np.asarray(restored, np.float64)
+    if clean.shape != restored.shape:
+        raise ValueError(f"shapes differ: {clean.shape} vs {restored.shape}")
+    mse = ((clean - restored) ** 2).reshape(len(clean), -1).mean(axis=1)
+    return float(np.mean(10 * np.log10(peak ** 2 / np.maximum(mse, peak ** 2 * 1e-10))))
+
+
+def _average_ranks(values) -> np.ndarray:
+    """Ranks 1..n of ``values``, tied values sharing the mean of their ranks."""
+    values = np.asarray(values, np.float64)
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values))
+    sorted_values = values[order]
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
+            end += 1
+        ranks[order[start:end + 1]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
+def roc_auc(scores, is_positive) -> float:
+    """Area under the ROC curve: the probability that a random positive outscores a random negative
+    (ties count one half) — the Mann–Whitney U statistic over n₊·n₋, from average ranks."""
+    scores, is_positive = np.asarray(scores, np.float64), np.asarray(is_positive, bool)
+    if scores.shape != is_positive.shape or scores.ndim != 1:
+        raise ValueError("roc_auc needs 1-D scores and labels of the same length")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("roc_auc: scores contain NaN or Inf")
+    n_pos, n_neg = int(is_positive.sum()), int((~is_positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError(f"roc_auc needs both classes, got {n_pos} positives and {n_neg} negatives")
+    ranks = _average_ranks(scores)
+    return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def roc_curve(scores, is_positive):
+    """(false positive rates, true positive rates) as the threshold sweeps from high to low."""
+    scores, is_positive = np.asarray(scores, np.float64), np.asarray(is_positive, bool)
+    thresholds = np.unique(scores)[::-1]
+    tpr = [0.0] + [float((scores[is_positive] >= t).mean()) for t in thresholds]
+    fpr = [0.0] + [float((scores[~is_positive] >= t).mean()) for t in thresholds]
+    return np.array(fpr), np.array(tpr)
+
+
+def _pairwise_squared_distances(X) -> np.ndarray:
+    X = np.asarray(X, np.float64)
+    squared = (X * X).sum(axis=1)
+    return np.maximum(squared[:, None] + squared[None, :] - 2 * X @ X.T, 0)
+
+
+def trustworthiness(X, Z, k: int = 5) -> float:
+    """How far the embedding Z keeps X's neighbourhoods (Venna & Kaski, 2001), in [0, 1]:
+
+        T(k) = 1 − 2 / (n k (2n − 3k − 1)) · Σ_i Σ_{j ∈ U_i} (r(i, j) − k)
+
+    where U_i holds the points among i's k nearest neighbours in Z but not in X,
+    and r(i, j) is j's rank among i's neighbours in X (1 = nearest).  1 means no
+    point gained a false neighbour.  Needs k < n / 2.
+    """
+    X, Z = np.asarray(X, np.float64), np.asarray(Z, np.float64)
+    n = len(X)
+    if len(Z) != n:
+        raise ValueError(f"X has {n} points but Z has {len(Z)}")
+    if not 1 <= k < n / 2:
+        raise ValueError(f"trustworthiness needs 1 ≤ k < n/2 = {n / 2}, got k = {k}")
+    dx, dz = _pairwise_squared_distances(X), _pairwise_squared_distances(Z)
+    np.fill_diagonal(dx, np.inf)
+    np.fill_diagonal(dz, np.inf)
+    rank_in_x = np.empty((n, n), dtype=np.int64)
+    order = np.argsort(dx, axis=1, kind="stable")
+    rank_in_x[np.arange(n)[:, None], order] = np.arange(1, n + 1)[None, :]
+    neighbours_in_z = np.argsort(dz, axis=1, kind="stable")[:, :k]
+    ranks = rank_in_x[np.arange(n)[:, None], neighbours_in_z]            # (n, k): their ranks in X
+    penalty = np.maximum(ranks - k, 0).sum()                               # only points outside X's k-NN
+    return float(1 - 2 / (n * k * (2 * n - 3 * k - 1)) * penalty)

@@ -6,7 +6,12 @@ array; the target defaults to x itself, as an autoencoder's does),
 ``terms()`` (the parts of L worth reporting, as floats) and
 ``start_epoch(epoch)`` (for schedules).
 
-* ``Reconstruction(loss)``: L = loss(model(x), x) — the plain autoencoder.
+* ``Reconstruction(loss, corruption=None, l1=0, weight_decay=0)``: the
+  autoencoder's objective
+      L = loss(f_dec(z), x) + λ₁ · 1/B Σ_b ‖z_b‖₁ + ½ λ₂ Σ_W ‖W‖²_F,   z = f_enc(x̃)
+  with x̃ = corruption(x), drawn afresh each batch (a denoising autoencoder;
+  the clean x stays the target) or x itself; λ₁ an L1 activity penalty that
+  makes codes sparse; λ₂ weight decay on every weight matrix W (not biases).
 * ``ELBO(beta, warmup_epochs)``: L = −log p(x|z) + β_t · KL(q(z|x) ‖ N(0, I)) —
   the VAE's negative evidence lower bound, nats per image, with
   β_t = β · min(1, epoch / warmup_epochs) (KL warm-up; β ≠ 1 is a β-VAE).
@@ -19,20 +24,53 @@ from nanoae.losses import GaussianKLLoss
 
 
 class Reconstruction:
-    def __init__(self, loss):
-        self.loss = loss
+    def __init__(self, loss, corruption=None, l1: float = 0.0, weight_decay: float = 0.0):
+        if not l1 >= 0 or not weight_decay >= 0:
+            raise ValueError(f"penalties must be ≥ 0, got l1={l1}, weight_decay={weight_decay}")
+        self.loss, self.corruption = loss, corruption
+        self.l1, self.weight_decay = float(l1), float(weight_decay)
 
     def start_epoch(self, epoch: int) -> None:
         pass
 
     def forward(self, model, x, target=None):
-        return self.loss.forward(model.forward(x), x if target is None else target)
+        target = x if target is None else target
+        x_in = self.corruption(x) if self.corruption is not None else x
+        self.penalty = 0.0
+        if self.l1:                                          # needs the code z: encode and decode apart
+            self.code = model.encode(x_in)
+            out = model.decode(self.code)
+            self.penalty = self.l1 * abs(self.code).sum() / len(x)
+        else:
+            out = model.forward(x_in)
+        if self.weight_decay:
+            self.penalty = self.penalty + 0.5 * self.weight_decay * sum(
+                (w * w).sum() for w in _weights(model).values())
+        self.reconstruction = self.loss.forward(out, target)
+        return self.reconstruction + self.penalty if (self.l1 or self.weight_decay) else self.reconstruction
 
     def backward(self, model):
-        return model.backward(self.loss.backward())
+        dout = self.loss.backward()
+        if self.l1:
+            sign = (self.code > 0).astype(self.code.dtype) - (self.code < 0).astype(self.code.dtype)
+            dz = model.decoder.backward(dout) + sign * (self.l1 / len(self.code))     # ∂λ₁|z|/∂z = λ₁ sign(z)
+            dx = model.encoder.backward(dz)
+        else:
+            dx = model.backward(dout)
+        if self.weight_decay:
+            grads = model.named_gradients()
+            for name, w in _weights(model).items():
+                grads[name] += self.weight_decay * w                                 # ∂(½λ₂‖W‖²)/∂W = λ₂ W
+        return dx
 
     def terms(self) -> dict:
-        return {}
+        if not (self.l1 or self.weight_decay):
+            return {}
+        return {"reconstruction": float(self.reconstruction), "penalty": float(self.penalty)}
+
+
+def _weights(model) -> dict:
+    return {name: p for name, p in model.named_parameters().items() if name.endswith("W")}
 
 
 class ELBO:

@@ -165,7 +165,7 @@ def test_options_of_the_other_model_are_clear_errors(args, message):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--model", "vae", "--beta", "-1"], "argument --beta: expected a number ≥ 0"),
-    (["train", "--model", "vae", "--iw-samples", "0,50"], "the number of importance samples k must be ≥ 1"),
+    (["train", "--model", "vae", "--iw-samples", "0,50"], "expected comma-separated numbers of importance samples k ≥ 1"),
 ])
 def test_bad_vae_options_are_usage_errors(args, message):
     result = run(*args)
@@ -181,3 +181,38 @@ def test_vae_demo_runs_on_the_emulated_device(tmp_path):
     result = run("vae-demo", "--backend", "emulated", "--epochs", "1", "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "run" / "interpolation.png").exists()
+
+
+@pytest.mark.parametrize("args, files", [
+    (["denoise", "--epochs", "1", "--levels", "0.2"], ["denoising.png", "metrics.json", "psnr.png"]),
+    (["reduce", "--epochs", "1", "--hidden", "16", "--code-sizes", "2"],
+     ["embeddings.png", "metrics.json", "reconstructions.png"]),
+    (["anomaly", "--epochs", "1", "--classes", "1"], ["anomaly_extremes.png", "anomaly_scores.png", "metrics.json"]),
+])
+def test_application_commands_write_their_figures(tmp_path_factory, args, files):
+    result, out = run_ok(tmp_path_factory, *args)
+    assert sorted(p.name for p in out.iterdir()) == files
+    assert "Wrote to" in result.stdout
+
+
+def test_train_with_sparse_codes_and_weight_decay(tmp_path):
+    out = tmp_path / "run"
+    result = run("train", "--epochs", "1", "--l1", "0.01", "--weight-decay", "1e-4", "--no-figures",
+                 "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["config"]["l1"], metrics["config"]["weight_decay"]) == (0.01, 1e-4)
+    assert set(metrics["history"]["train_terms"]) == {"reconstruction", "penalty"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["denoise", "--corruption", "blur"], "invalid choice: 'blur'"),
+    (["denoise", "--levels", "a,b"], "expected comma-separated noise levels ≥ 0"),
+    (["anomaly", "--classes", "12"], "expected comma-separated digits 0-9"),
+    (["anomaly", "--quantile", "1.5"], "expected a number in (0, 1)"),
+    (["reduce", "--hidden", "0"], "expected comma-separated positive integers"),
+    (["train", "--l1", "-1"], "argument --l1: expected a number ≥ 0"),
+])
+def test_bad_application_options_are_usage_errors(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

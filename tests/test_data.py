@@ -102,6 +102,14 @@ def test_empty_and_malformed_data_are_clear_errors():
     with pytest.raises(ValueError, match="the data set is empty"):
         BatchIterator(ImageDataset(np.zeros((0, 4), np.uint8), np.zeros(0)), 2)
     with pytest.raises(ValueError, match="must be a \\(N, D\\) uint8 array"):
-        ImageDataset(np.zeros((3, 4)), np.zeros(3))
+        ImageDataset(np.zeros((3, 4), np.int32), np.zeros(3))
+    with pytest.raises(ValueError, match="float images must be finite and lie in \\[0, 1\\]"):
+        ImageDataset(np.full((3, 4), 2.0), np.zeros(3))
     with pytest.raises(ValueError, match="3 images but 2 labels"):
         ImageDataset(np.zeros((3, 4), np.uint8), np.zeros(2))
+
+
+def test_float_images_in_unit_interval_are_used_as_they_are():
+    images = np.array([[0.0, 0.25], [0.5, 1.0]])
+    x = backend.to_numpy(ImageDataset(images, np.zeros(2), "floats").floats())
+    np.testing.assert_allclose(x, images)

@@ -65,3 +65,65 @@ def test_knn_tie_goes_to_the_nearest_class():
 def test_knn_bad_k():
     with pytest.raises(ValueError, match="k must be between 1 and the 2 training codes"):
         knn_accuracy(np.zeros((2, 1)), np.zeros(2), np.zeros((1, 1)), np.zeros(1), k=3)
+
+
+from nanoae.metrics import psnr, roc_auc, roc_curve, trustworthiness  # noqa: E402
+
+
+def test_psnr_by_hand():
+    clean = np.zeros((2, 4))
+    restored = np.array([[0.1, 0.1, 0.1, 0.1], [0.0, 0.0, 0.0, 0.2]])    # MSE 0.01 and 0.01
+    assert psnr(clean, restored) == pytest.approx(20.0)
+    assert psnr(clean, clean) == pytest.approx(100.0)
+
+
+def test_roc_auc_by_hand():
+    # positives 0.9, 0.4; negatives 0.5, 0.1: pairs won 0.9>0.5, 0.9>0.1, 0.4>0.1, lost 0.4<0.5 → 3/4
+    assert roc_auc([0.9, 0.4, 0.5, 0.1], [True, True, False, False]) == 0.75
+    assert roc_auc([1, 2, 3, 4], [False, False, True, True]) == 1.0
+    assert roc_auc([1, 2, 3, 4], [True, True, False, False]) == 0.0
+
+
+def test_roc_auc_counts_ties_as_one_half():
+    # positive 0.5 ties negative 0.5 (½) and beats 0.2 (1); positive 0.7 beats both (2) → 3.5 / 4
+    assert roc_auc([0.5, 0.7, 0.5, 0.2], [True, True, False, False]) == 0.875
+    assert roc_auc([1, 1, 1, 1], [True, False, True, False]) == 0.5
+
+
+def test_roc_auc_matches_the_area_under_the_curve():
+    rng = np.random.default_rng(0)
+    scores, labels = rng.random(200), rng.random(200) < 0.3
+    fpr, tpr = roc_curve(scores, labels)
+    assert fpr[0] == tpr[0] == 0 and fpr[-1] == tpr[-1] == 1
+    assert np.trapezoid(tpr, fpr) == pytest.approx(roc_auc(scores, labels))
+
+
+def test_roc_auc_errors():
+    with pytest.raises(ValueError, match="needs both classes"):
+        roc_auc([1, 2], [True, True])
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        roc_auc([1, np.nan], [True, False])
+
+
+def test_trustworthiness_is_one_for_a_rotation():
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    Q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))
+    assert trustworthiness(X, X @ Q * 2.5, k=4) == pytest.approx(1.0)
+
+
+def test_trustworthiness_by_hand():
+    # X on a line at 0, 1, 3, 6, 10, 15 (no ties); Z swaps the first and last: 15, 1, 3, 6, 10, 0.
+    # k = 1.  Nearest in Z, and that point's rank among the neighbours in X:
+    #   p0 (15) → p4 (10): in X from 0: p1, p2, p3, p4 → rank 4, penalty 3
+    #   p1 (1)  → p5 (0):  in X from 1: p0, p2, p3, p4, p5 → rank 5, penalty 4
+    #   p2 → p1, p3 → p2, p4 → p3: each the nearest in X too, penalty 0
+    #   p5 (0)  → p1 (1):  in X from 15: p4, p3, p2, p1 → rank 4, penalty 3
+    # T = 1 − 2 / (n k (2n − 3k − 1)) · 10 = 1 − 2 / (6·1·8) · 10 = 1 − 20/48
+    X = np.array([0.0, 1, 3, 6, 10, 15])[:, None]
+    Z = np.array([15.0, 1, 3, 6, 10, 0])[:, None]
+    assert trustworthiness(X, Z, k=1) == pytest.approx(1 - 20 / 48)
+
+
+def test_trustworthiness_bad_k():
+    with pytest.raises(ValueError, match="1 ≤ k < n/2"):
+        trustworthiness(np.zeros((6, 2)), np.zeros((6, 2)), k=3)

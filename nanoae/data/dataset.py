@@ -17,15 +17,20 @@ from nanoae import backend
 
 @dataclass
 class ImageDataset:
-    images: np.ndarray          # (N, D) uint8, pixel values 0-255
+    images: np.ndarray          # (N, D) uint8 pixel values 0-255, or floats already in [0, 1]
     labels: np.ndarray          # (N,) integer class labels
     name: str = "images"
     image_shape: tuple = (28, 28)
 
     def __post_init__(self):
-        if self.images.dtype != np.uint8 or self.images.ndim != 2:
-            raise ValueError(f"{self.name}: images must be a (N, D) uint8 array, got "
-                             f"{self.images.dtype} {self.images.shape}")
+        kind = self.images.dtype.kind if isinstance(self.images, np.ndarray) else None
+        if kind not in ("u", "f") or (kind == "u" and self.images.dtype != np.uint8) or self.images.ndim != 2:
+            raise ValueError(f"{self.name}: images must be a (N, D) uint8 array (or floats in [0, 1]), got "
+                             f"{getattr(self.images, 'dtype', type(self.images).__name__)} "
+                             f"{getattr(self.images, 'shape', '')}")
+        if kind == "f" and len(self.images) and not (np.isfinite(self.images).all()
+                                                    and 0 <= self.images.min() and self.images.max() <= 1):
+            raise ValueError(f"{self.name}: float images must be finite and lie in [0, 1]")
         if len(self.labels) != len(self.images):
             raise ValueError(f"{self.name}: {len(self.images)} images but {len(self.labels)} labels")
 
@@ -40,7 +45,8 @@ class ImageDataset:
         """Rows (default: all) scaled to [0, 1] on the active backend, in its dtype."""
         selected = self.images if rows is None else self.images[rows]
         x = backend.asarray(selected).astype(dtype or backend.dtype())
-        x *= 1 / 255
+        if self.images.dtype == np.uint8:
+            x *= 1 / 255
         return x
 
     def subset(self, rows) -> "ImageDataset":
