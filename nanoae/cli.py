@@ -14,6 +14,7 @@ smoke     train a tiny autoencoder on synthetic data and gradient-check it (seco
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -22,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from nanoae import backend, gradcheck
-from nanoae.data import DataError, load_mnist_5k
-from nanoae.experiment import DATASETS, TrainConfig, run_training
+from nanoae.data import DATASET_NAMES, DataError, load_dataset
+from nanoae.experiment import TrainConfig, run_training
 from nanoae.experiment_vae import VAEConfig, run_vae_training
 from nanoae.io import ModelFileError, load_model
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
@@ -42,7 +43,7 @@ def _report(result) -> None:
     digit = metrics["walk_digit"]
     print(f"\nThe walk through the network for test digit #{digit['index']} (a {digit['label']}):\n")
     print(result["walk"])
-    print(f"\nOn the {1000} held-out digits, {comparison['code_size']}-D codes:")
+    print(f"\nOn the {metrics['test_size']} held-out images, {comparison['code_size']}-D codes:")
     print(f"  {'':<12} {'squared error / image':>22} {'5-NN accuracy':>14}")
     print(f"  {'autoencoder':<12} {ae['squared_error_per_image']:>22.2f} {ae['5nn_accuracy']:>14.3f}")
     print(f"  {'PCA':<12} {pca['squared_error_per_image']:>22.2f} {pca['5nn_accuracy']:>14.3f}")
@@ -54,9 +55,13 @@ def _default_out(command: str) -> Path:
     return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def _data(args) -> dict:
+    return {"dataset": args.dataset, "data_dir": args.data_dir, "download": args.download}
+
+
 def demo(args) -> int:
-    config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs)
-    print(f"Training the lecture's autoencoder 784-128-64-2-64-128-784 on 4,000 MNIST digits "
+    config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs, **_data(args))
+    print(f"Training the lecture's autoencoder 784-128-64-2-64-128-784 on {args.dataset} "
           f"({config.epochs} epochs, Adam lr {config.lr}, batch {config.batch_size}, {config.loss.upper()} loss).",
           flush=True)
     _report(run_training(config, args.out or _default_out("demo")))
@@ -112,7 +117,8 @@ _levels = _list_of(float, lambda v: 0 <= v < float("inf"), "comma-separated nois
 
 AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay")
 VAE_ONLY = ("beta", "warmup_epochs", "likelihood", "variance", "iw_samples")
-SHARED = ("sizes", "hidden", "epochs", "batch_size", "lr", "seed", "backend", "dtype", "dataset")
+SHARED = ("sizes", "hidden", "epochs", "batch_size", "lr", "seed", "backend", "dtype", "dataset", "data_dir",
+          "download")
 
 
 def _config(args, config_class, own: tuple, foreign: tuple):
@@ -128,7 +134,7 @@ def _config(args, config_class, own: tuple, foreign: tuple):
 def _report_vae(result) -> None:
     metrics, out = result["metrics"], result["out"]
     elbo = metrics["test_elbo_nats_per_image"]
-    print("\nOn the 1000 held-out digits (nats per image):")
+    print(f"\nOn the {metrics['test_size']} held-out images (nats per image):")
     print(f"  −ELBO = reconstruction + KL = {elbo['reconstruction']:.2f} + {elbo['kl']:.2f} = {elbo['neg_elbo']:.2f}")
     for k, value in metrics["test_log_likelihood_nats_per_image"].items():
         print(f"  log p(x), importance-weighted with k = {k:>3}: {value:.2f}")
@@ -148,9 +154,10 @@ def train(args) -> int:
 
 
 def vae_demo(args) -> int:
-    config = VAEConfig(seed=args.seed, backend=args.backend, **({"epochs": args.epochs} if args.epochs is not None else {}))
+    config = VAEConfig(seed=args.seed, backend=args.backend, **_data(args),
+                       **({"epochs": args.epochs} if args.epochs is not None else {}))
     print(f"Training the lecture's 2-D variational autoencoder (trunk 784-128-64, μ and log σ² heads of size 2, "
-          f"decoder 2-64-128-784, Bernoulli likelihood) on 4,000 MNIST digits ({config.epochs} epochs, "
+          f"decoder 2-64-128-784, Bernoulli likelihood) on {args.dataset} ({config.epochs} epochs, "
           f"Adam lr {config.lr}, batch {config.batch_size}).", flush=True)
     _report_vae(run_vae_training(config, args.out or _default_out("vae-demo")))
     return 0
@@ -167,8 +174,8 @@ def denoise(args) -> int:
     out = args.out or _default_out("denoise")
     print(f"Training a denoising autoencoder (784-512-128, {args.corruption} corruption) and a plain one.", flush=True)
     metrics = run_denoising(out, args.corruption, args.train_level, args.levels, epochs=args.epochs,
-                            seed=args.seed, backend_name=args.backend)
-    print("\nOn the 1000 held-out digits (PSNR in dB, higher is better):")
+                            seed=args.seed, backend_name=args.backend, **_data(args))
+    print(f"\nOn the {metrics['test_size']} held-out images (PSNR in dB, higher is better):")
     _print_json_table([(r["level"], r["images"], r["psnr_db"], r["mse"]) for r in metrics["results"]],
                       ("level", "images", "PSNR (dB)", "MSE"))
     print(f"\nWrote to {out}/: metrics.json, " + ", ".join(metrics.get("figures", [])))
@@ -181,8 +188,8 @@ def reduce_command(args) -> int:
     print(f"Training 784-{'-'.join(map(str, args.hidden))}-code autoencoders for code sizes "
           f"{', '.join(map(str, args.code_sizes))}, and PCA.", flush=True)
     metrics = run_reduction(out, args.code_sizes, args.hidden, epochs=args.epochs, seed=args.seed,
-                            backend_name=args.backend)
-    print("\nOn the 1000 held-out digits:")
+                            backend_name=args.backend, **_data(args))
+    print(f"\nOn the {metrics['test_size']} held-out images (trustworthiness: the first 1,000):")
     rows = [(size, name, r[name]["squared_error_per_image"], r[name]["5nn_accuracy"], r[name]["trustworthiness_k5"])
             for size, r in metrics["results"].items() for name in ("autoencoder", "pca")]
     _print_json_table(rows, ("code size", "method", "sq. error/image", "5-NN accuracy", "trustworthiness"))
@@ -199,8 +206,8 @@ def anomaly(args) -> int:
     print(f"One-class anomaly detection: an autoencoder per normal digit {args.classes}.", flush=True)
     metrics = run_anomaly(out, args.classes, args.quantile, epochs=args.epochs, seed=args.seed,
                           show_class=args.show_class if args.show_class is not None else args.classes[0],
-                          backend_name=args.backend)
-    print(f"\nAUROC over the 1000 test digits, threshold at the {args.quantile:g} quantile of held-aside normals:")
+                          backend_name=args.backend, **_data(args))
+    print(f"\nAUROC over the {metrics['test_size']} test images, threshold at the {args.quantile:g} quantile of held-aside normals:")
     _print_json_table([(int(c), r["auroc"], r["anomalies_caught"], r["normal_flagged"])
                        for c, r in metrics["per_class"].items()],
                       ("normal digit", "AUROC", "anomalies caught", "normals flagged"))
@@ -211,8 +218,13 @@ def anomaly(args) -> int:
 
 def walk_command(args) -> int:
     backend.use(args.backend, dtype="float64")
-    model = load_model(Path(args.run) / "model.npz" if Path(args.run).is_dir() else args.run)
-    _, test = load_mnist_5k()
+    run = Path(args.run)
+    model = load_model(run / "model.npz" if run.is_dir() else run)
+    dataset = args.dataset
+    if dataset is None:                                  # the data set the run was trained on
+        saved = (run if run.is_dir() else run.parent) / "metrics.json"
+        dataset = json.loads(saved.read_text())["config"].get("dataset", "mnist-5k") if saved.is_file() else "mnist-5k"
+    _, test = load_dataset(dataset, args.data_dir, args.download)
     if not 0 <= args.index < len(test):
         raise ValueError(f"--index must be between 0 and {len(test) - 1}, got {args.index}")
     print(f"Test digit #{args.index} (a {test.labels[args.index]}):\n")
@@ -246,11 +258,19 @@ def smoke(args) -> int:
     return 0 if report.passed else 1
 
 
+def _add_data(p, default="mnist-5k") -> None:
+    p.add_argument("--dataset", choices=DATASET_NAMES, default=default,
+                   help="mnist-5k (shipped, default) or a full-size data set found on this machine")
+    p.add_argument("--data-dir", default=None, help="where to look first for a full-size data set")
+    p.add_argument("--download", action="store_true", help="fetch a missing data set into ~/.cache/nanoae")
+
+
 def _add_common(p, epochs_default) -> None:
     p.add_argument("--epochs", type=_non_negative_int, default=epochs_default, help="passes over the data")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights and the minibatch order")
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
     p.add_argument("--out", type=Path, default=None, help="run folder (new or empty); default runs/<command>-<time>")
+    _add_data(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,7 +302,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, default=None)
     p.add_argument("--lr", type=_positive_float, default=None, help="Adam's learning rate")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None)
-    p.add_argument("--dataset", choices=DATASETS, default=None)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     ae = p.add_argument_group("autoencoder only")
     ae.add_argument("--output", choices=ACTIVATIONS, default=None, help=f"default {defaults.output}")
@@ -331,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("walk", help="print the walk through a trained model for one test digit")
     p.add_argument("--run", required=True, help="a run folder (or its model.npz)")
-    p.add_argument("--index", type=_non_negative_int, default=0, help="which test digit (0-999)")
+    p.add_argument("--index", type=_non_negative_int, default=0, help="which test image")
+    _add_data(p, default=None)
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
     p.set_defaults(handler=walk_command)
 

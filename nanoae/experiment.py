@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from nanoae import backend
-from nanoae.data import load_mnist_5k
+from nanoae.data import DATASET_NAMES, load_dataset
 from nanoae.io import save_model, write_json
 from nanoae.losses import LOSSES, get_loss
 from nanoae.metrics import knn_accuracy, squared_error_per_image
@@ -28,7 +28,7 @@ from nanoae.pca import PCA
 from nanoae.training import fit
 from nanoae.walk import walk
 
-DATASETS = ("mnist-5k",)
+DATASETS = DATASET_NAMES
 
 
 @dataclass
@@ -46,6 +46,8 @@ class TrainConfig:
     dtype: str = "float32"
     dataset: str = "mnist-5k"
     walk_index: int = 0
+    data_dir: str | None = None     # where to look first for a full-size data set
+    download: bool = False          # fetch a missing data set into the cache
     l1: float = 0.0                 # L1 activity penalty on the code (sparse codes)
     weight_decay: float = 0.0       # ½λ‖W‖² on every weight matrix
 
@@ -80,24 +82,25 @@ def check_run_folder(out) -> Path:
     return out
 
 
-def codes_and_reconstructions(model, dataset, batch_size: int = 1000):
-    """(codes, reconstructions) for a whole data set, as NumPy arrays."""
+def codes_and_reconstructions(model, dataset, batch_size: int = 1000, reconstruct: bool = True):
+    """(codes, reconstructions or None) for a whole data set, as NumPy arrays."""
     codes, recon = [], []
     for start in range(0, len(dataset), batch_size):
         x = dataset.floats(np.arange(start, min(start + batch_size, len(dataset))))
         z = model.encode(x)
         codes.append(backend.to_numpy(z))
-        recon.append(backend.to_numpy(model.decode(z)))
-    return np.concatenate(codes), np.concatenate(recon)
+        if reconstruct:
+            recon.append(backend.to_numpy(model.decode(z)))
+    return np.concatenate(codes), np.concatenate(recon) if reconstruct else None
 
 
 def compare_with_pca(model, train, test, k: int = 5) -> dict:
     """Per-image squared error and k-NN accuracy of the codes: the autoencoder against PCA of the same size."""
-    x_train, x_test = train.images / 255.0, test.images / 255.0
-    code_train, _ = codes_and_reconstructions(model, train)
+    x_test = test.images / 255.0
+    code_train, _ = codes_and_reconstructions(model, train, reconstruct=False)
     code_test, recon_test = codes_and_reconstructions(model, test)
-    pca = PCA(code_test.shape[1]).fit(x_train)
-    pca_train, pca_test = pca.transform(x_train), pca.transform(x_test)
+    pca = PCA(code_test.shape[1]).fit(train.images)                  # uint8 pixels, scaled chunk by chunk
+    pca_train, pca_test = pca.transform(train.images), pca.transform(x_test)
     return {
         "code_size": int(code_test.shape[1]),
         "autoencoder": {
@@ -120,7 +123,7 @@ def prepare_run(config, out, figures: bool):
         from nanoae.plots import require_matplotlib
         require_matplotlib()
     backend.use(config.backend, dtype=config.dtype, seed=config.seed)
-    train, test = load_mnist_5k()
+    train, test = load_dataset(config.dataset, config.data_dir, config.download)
     return out, train, test
 
 
@@ -145,6 +148,7 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
         "final_test_loss": history.test_loss[-1] if history.test_loss else None,
         "history": history.as_dict(),
         "training_seconds": seconds,
+        "test_size": len(test),
         "parameters": model.num_parameters(),
         "comparison_with_pca": comparison,
         "walk_digit": {"index": config.walk_index, "label": int(test.labels[config.walk_index])},

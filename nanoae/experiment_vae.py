@@ -44,6 +44,8 @@ class VAEConfig:
     backend: str = "numpy"
     dtype: str = "float32"
     dataset: str = "mnist-5k"
+    data_dir: str | None = None
+    download: bool = False
     iw_samples: list = field(default_factory=lambda: [1, 50, 500])
 
     def validate(self) -> None:
@@ -100,6 +102,7 @@ def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: boo
         "test_elbo_nats_per_image": test_elbo,
         "test_log_likelihood_nats_per_image": iw,
         "evaluation_seconds": time.perf_counter() - evaluation_started,
+        "test_size": len(test),
     }
     out.mkdir(parents=True, exist_ok=True)
     save_model(model, out / "model.npz")

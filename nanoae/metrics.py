@@ -17,8 +17,7 @@ def squared_error_per_image(x, x_hat) -> float:
     return float(((x - x_hat) ** 2).sum(axis=1).mean())
 
 
-def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5,
-                 chunk: int = 1000) -> float:
+def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5) -> float:
     train_codes, test_codes = np.asarray(train_codes, np.float64), np.asarray(test_codes, np.float64)
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
     if not 1 <= k <= len(train_codes):
@@ -27,10 +26,14 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5,
         raise ValueError(f"code sizes differ: {train_codes.shape[1]} vs {test_codes.shape[1]}")
     classes = np.unique(train_labels)
     correct = 0
+    train_squared = (train_codes ** 2).sum(axis=1)
+    chunk = max(1, 2_500_000 // len(train_codes))             # (chunk, n) distances: at most 20 MB
     for start in range(0, len(test_codes), chunk):
         queries = test_codes[start:start + chunk]
-        distances = ((queries[:, None, :] - train_codes[None, :, :]) ** 2).sum(axis=2)   # (q, n)
-        nearest = np.argsort(distances, axis=1, kind="stable")[:, :k]                    # (q, k), closest first
+        distances = (queries ** 2).sum(axis=1)[:, None] + train_squared[None, :] - 2 * queries @ train_codes.T
+        candidates = np.argpartition(distances, k - 1, axis=1)[:, :k]                   # the k nearest, unordered
+        ranked = np.argsort(np.take_along_axis(distances, candidates, axis=1), axis=1, kind="stable")
+        nearest = np.take_along_axis(candidates, ranked, axis=1)                         # (q, k), closest first
         votes = (train_labels[nearest][:, :, None] == classes).sum(axis=1)              # (q, classes)
         best = votes.max(axis=1, keepdims=True)
         # among the classes with most votes, take the one whose member came first (nearest)

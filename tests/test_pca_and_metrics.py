@@ -34,7 +34,7 @@ def test_pca_error_equals_the_discarded_variance():
 def test_pca_errors():
     with pytest.raises(RuntimeError, match="not fitted"):
         PCA(2).transform(np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="at least 4 rows and columns"):
+    with pytest.raises(ValueError, match="at least 4 rows and 4 columns"):
         PCA(4).fit(np.zeros((10, 3)))
     with pytest.raises(ValueError, match="positive integer"):
         PCA(0)

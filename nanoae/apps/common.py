@@ -4,18 +4,19 @@ from __future__ import annotations
 import numpy as np
 
 from nanoae import backend
-from nanoae.data import load_mnist_5k
+from nanoae.data import load_dataset
 from nanoae.experiment import check_run_folder
 
 
-def start_run(out, seed: int, backend_name: str, figures: bool):
-    """Check the run folder (new or empty) and matplotlib, set the backend, load the digits."""
+def start_run(out, seed: int, backend_name: str, figures: bool, dataset: str = "mnist-5k",
+              data_dir=None, download: bool = False):
+    """Check the run folder (new or empty) and matplotlib, set the backend, load the data set."""
     out = check_run_folder(out)
     if figures:
         from nanoae.plots import require_matplotlib
         require_matplotlib()
     backend.use(backend_name, dtype="float32", seed=seed)
-    train, test = load_mnist_5k()
+    train, test = load_dataset(dataset, data_dir, download)
     return out, train, test
 
 

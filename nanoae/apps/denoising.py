@@ -2,7 +2,7 @@
 
     x̃ = corruption(x)  (fresh every batch)      L = loss(f_dec(f_enc(x̃)), x)
 
-Measured on the 1,000 held-out digits at several noise levels: PSNR (dB) and
+Measured on the held-out images at several noise levels: PSNR (dB) and
 MSE of the noisy input, of the denoising autoencoder's output, and of a plain
 autoencoder (same network, trained on clean digits) given the same noisy input.
 """
@@ -30,12 +30,13 @@ SIZES = [784, 512, 128]
 
 def run_denoising(out, kind: str = "gaussian", train_level: float | None = None, levels=None,
                   epochs: int = 20, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
-                  backend_name: str = "numpy", figures: bool = True, progress: bool = True) -> dict:
+                  backend_name: str = "numpy", figures: bool = True, progress: bool = True,
+                  dataset: str = "mnist-5k", data_dir=None, download: bool = False) -> dict:
     corrupt = corruption(kind, DEFAULT_TRAIN_LEVEL[kind] if train_level is None else train_level)
     levels = DEFAULT_LEVELS[kind] if levels is None else list(levels)
     for level in levels:
         corruption(kind, level)                       # every level valid before training starts
-    out, train, test = start_run(out, seed, backend_name, figures)
+    out, train, test = start_run(out, seed, backend_name, figures, dataset, data_dir, download)
 
     started = time.perf_counter()
     models = {}
@@ -59,7 +60,7 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
         examples[level] = outputs
     metrics = {"corruption": kind, "train_level": corrupt.level,
                "sizes": SIZES, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-               "training_seconds": seconds, "results": rows}
+               "training_seconds": seconds, "test_size": len(test), "results": rows}
     out.mkdir(parents=True, exist_ok=True)
     if figures:
         from nanoae.apps import figures as app_figures

@@ -71,7 +71,7 @@ def plot_anomaly_scores(scores, anomalous, threshold, normal_class, fpr, tpr, au
     left.axvline(threshold, color="k", linestyle="--", label="threshold τ")
     left.set_xlabel("reconstruction error s(x) = ‖x − x̂‖² / 784")
     left.set_ylabel("density")
-    left.set_title("Scores of the 1,000 test digits")
+    left.set_title(f"Scores of the {len(scores):,} test images")
     left.legend()
     right.plot(fpr, tpr, label=f"AUROC = {auroc:.3f}")
     right.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")

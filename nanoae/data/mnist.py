@@ -14,13 +14,10 @@ from importlib import resources
 import numpy as np
 
 from nanoae.data.dataset import ImageDataset
+from nanoae.data.idx import DataError
 
 MNIST_5K_FILE = "mnist_5k.npz"
 MNIST_5K_SHA256 = "9668a5efa475b26def9647511a134823b33f16a78f39a74947eba621444ebec4"
-
-
-class DataError(ValueError):
-    """A data file is missing, corrupt, or not what it claims to be."""
 
 
 def sha256_of(path) -> str:

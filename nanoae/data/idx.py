@@ -1,0 +1,141 @@
+"""Readers for the standard MNIST-family file formats, strict about what they accept.
+
+IDX (LeCun's format, ``*-idx3-ubyte`` images and ``*-idx1-ubyte`` labels, raw
+or gzip-compressed — recognised by content, not by name):
+
+    offset 0   0x00 0x00 type ndim        type 0x08 = unsigned byte
+    offset 4   ndim big-endian uint32 sizes
+    then       the data, exactly Π sizes bytes
+
+Keras-style ``mnist.npz``: arrays ``x_train`` (N, 28, 28) uint8, ``y_train`` (N,),
+``x_test``, ``y_test``, read with ``allow_pickle=False``.
+
+Anything else — a wrong magic number, a truncated or over-long file, a corrupt
+gzip stream, images and labels that disagree — raises ``DataError`` naming the
+file and what is wrong.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt, or not what it claims to be."""
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+UNSIGNED_BYTE = 0x08
+
+
+def _open(path: Path):
+    """A binary stream of the file's content: through gzip when the file starts with its magic bytes."""
+    try:
+        with open(path, "rb") as probe:
+            compressed = probe.read(2) == GZIP_MAGIC
+        return gzip.open(path, "rb") if compressed else open(path, "rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
+
+
+def _read_exactly(stream, size: int, path, what: str) -> bytes:
+    data = stream.read(size)
+    if len(data) < size:
+        raise DataError(f"{path}: truncated {what} ({len(data)} of {size} bytes)")
+    return data
+
+
+def read_idx_with_digest(path, chunk: int = 1 << 20) -> tuple[np.ndarray, str]:
+    """An IDX file → (uint8 array of the declared shape, SHA-256 of the uncompressed content).
+
+    Streams the data straight into the array, so the peak memory is the array
+    itself, however large the file; the digest is computed on the way.
+    """
+    path = Path(path)
+    digest = hashlib.sha256()
+    try:
+        with _open(path) as stream:
+            magic = stream.read(4)
+            if len(magic) < 4:
+                raise DataError(f"{path}: only {len(magic)} bytes, too short for an IDX header")
+            zero, kind, ndim = struct.unpack(">HBB", magic)
+            if zero != 0 or kind != UNSIGNED_BYTE or not 1 <= ndim <= 3:
+                raise DataError(f"{path}: not an unsigned-byte IDX file (magic number 0x{magic.hex()}, "
+                                "expected 0x00000801 for labels or 0x00000803 for images)")
+            sizes = _read_exactly(stream, 4 * ndim, path, "IDX header")
+            shape = struct.unpack(f">{ndim}I", sizes)
+            digest.update(magic + sizes)
+            total = int(np.prod(shape, dtype=np.int64))
+            if total > 1 << 34:
+                raise DataError(f"{path}: the header declares shape {shape}, implausibly large")
+            array = np.empty(total, dtype=np.uint8)
+            view, filled = memoryview(array), 0
+            while filled < total:
+                n = stream.readinto(view[filled:filled + chunk])
+                if not n:
+                    raise DataError(f"{path}: truncated: the header declares shape {shape} "
+                                    f"({total} data bytes), the file holds {filled}")
+                digest.update(view[filled:filled + n])
+                filled += n
+            if stream.read(1):
+                raise DataError(f"{path}: longer than its header says (shape {shape})")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise DataError(f"{path}: corrupt or truncated gzip data ({err})") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err})") from None
+    return array.reshape(shape), digest.hexdigest()
+
+
+def read_idx(path) -> np.ndarray:
+    return read_idx_with_digest(path)[0]
+
+
+def file_sha256(path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of the file's bytes as stored (compressed or not)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_pair(images: np.ndarray, labels: np.ndarray, images_path, labels_path,
+               image_shape=(28, 28), num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, H, W) and labels (N,) that agree; returns images flattened to (N, H·W)."""
+    if images.ndim != 3 or tuple(images.shape[1:]) != tuple(image_shape):
+        raise DataError(f"{images_path}: expected images of shape (N, {image_shape[0]}, {image_shape[1]}), "
+                        f"found {images.shape}")
+    if labels.ndim != 1:
+        raise DataError(f"{labels_path}: expected a 1-D label file, found shape {labels.shape}")
+    if len(images) != len(labels):
+        raise DataError(f"{images_path} holds {len(images)} images but {labels_path} holds "
+                        f"{len(labels)} labels; they must come from the same split")
+    if len(labels) and int(labels.max()) >= num_classes:
+        raise DataError(f"{labels_path}: label {int(labels.max())} outside 0-{num_classes - 1}")
+    return images.reshape(len(images), -1), labels
+
+
+def read_keras_npz(path) -> dict:
+    """Keras-style mnist.npz → {x_train, y_train, x_test, y_test}, validated."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except Exception as err:             # BadZipFile, pickled objects refused, truncated members
+        raise DataError(f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
+    missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays)
+    if missing:
+        raise DataError(f"{path}: missing arrays {sorted(missing)} (expected x_train, y_train, x_test, y_test)")
+    for key in arrays:
+        if arrays[key].dtype != np.uint8:
+            raise DataError(f"{path}: {key} has dtype {arrays[key].dtype}, expected uint8")
+    return arrays
