@@ -174,6 +174,27 @@ def rng():
     return _current().rng
 
 
+def rng_state():
+    """The generator's state as JSON-able data (NumPy and emulated); None on CuPy, whose
+    generator offers no state to save."""
+    generator = rng()
+    inner = getattr(generator, "_rng", generator)         # the emulated device wraps a NumPy Generator
+    if isinstance(inner, np.random.Generator):
+        return inner.bit_generator.state
+    return None
+
+
+def set_rng_state(state) -> None:
+    """Restore a state from ``rng_state`` (ignored when None)."""
+    if state is None:
+        return
+    generator = rng()
+    inner = getattr(generator, "_rng", generator)
+    if not isinstance(inner, np.random.Generator):
+        raise BackendError(f"the {name()!r} backend's generator cannot be restored from a saved state")
+    inner.bit_generator.state = state
+
+
 def randn(*shape) -> Any:
     """Standard normal samples of the given shape, in the active dtype, on the device."""
     return rng().standard_normal(shape, dtype=dtype())

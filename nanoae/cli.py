@@ -26,6 +26,7 @@ from nanoae import backend, gradcheck
 from nanoae.data import DATASET_NAMES, DataError, load_dataset
 from nanoae.experiment import TrainConfig, run_training
 from nanoae.experiment_vae import VAEConfig, run_vae_training
+from nanoae.checkpoint import CheckpointError, load_checkpoint
 from nanoae.io import ModelFileError, load_model
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
 from nanoae.losses import LOSSES, MSELoss
@@ -118,7 +119,7 @@ _levels = _list_of(float, lambda v: 0 <= v < float("inf"), "comma-separated nois
 AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay")
 VAE_ONLY = ("beta", "warmup_epochs", "likelihood", "variance", "iw_samples")
 SHARED = ("sizes", "hidden", "epochs", "batch_size", "lr", "seed", "backend", "dtype", "dataset", "data_dir",
-          "download")
+          "download", "checkpoint_every")
 
 
 def _config(args, config_class, own: tuple, foreign: tuple):
@@ -142,7 +143,42 @@ def _report_vae(result) -> None:
           + ", ".join(["model.npz", "metrics.json", *metrics.get("figures", [])]))
 
 
+def resume(args) -> int:
+    """Carry on a run from its checkpoint, with its saved configuration."""
+    run = Path(args.resume)
+    saved = load_checkpoint(run / "checkpoint.npz" if run.is_dir() else run)
+    run = run if run.is_dir() else run.parent
+    allowed = {"resume", "epochs", "backend", "data_dir", "handler", "command", "no_figures", "download"}
+    given = [name for name, value in vars(args).items()
+             if name not in allowed and value not in (None, False) and value != build_parser_defaults()[name]]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(f"with --resume the run's saved configuration is used; {flags} cannot be given "
+                         "(only --epochs, --backend, --data-dir)")
+    options = dict(saved.meta["config"])
+    kind = options.pop("model")
+    for name in ("epochs", "backend", "data_dir"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if options["epochs"] <= saved.epoch:
+        raise ValueError(f"nothing to resume: the checkpoint is at epoch {saved.epoch} of {options['epochs']}; "
+                         "pass a larger --epochs to train further")
+    print(f"Resuming {run} at epoch {saved.epoch + 1} of {options['epochs']}.", flush=True)
+    if kind == "vae":
+        _report_vae(run_vae_training(VAEConfig(**options), run, figures=not args.no_figures, resume=saved))
+    else:
+        _report(run_training(TrainConfig(**options), run, figures=not args.no_figures, resume=saved))
+    return 0
+
+
+def build_parser_defaults() -> dict:
+    parser = build_parser()
+    return vars(parser.parse_args(["train"]))
+
+
 def train(args) -> int:
+    if args.resume:
+        return resume(args)
     out = args.out or _default_out("train")
     if args.model == "vae":
         config = _config(args, VAEConfig, VAE_ONLY, AE_ONLY)
@@ -227,7 +263,7 @@ def walk_command(args) -> int:
     _, test = load_dataset(dataset, args.data_dir, args.download)
     if not 0 <= args.index < len(test):
         raise ValueError(f"--index must be between 0 and {len(test) - 1}, got {args.index}")
-    print(f"Test digit #{args.index} (a {test.labels[args.index]}):\n")
+    print(f"Test image #{args.index} (label {test.labels[args.index]}):\n")
     print(walk(model, test.floats([args.index])[0]))
     return 0
 
@@ -303,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_positive_float, default=None, help="Adam's learning rate")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--checkpoint-every", type=_non_negative_int, default=None,
+                   help="save <out>/checkpoint.npz every N epochs (atomically), for --resume")
+    p.add_argument("--resume", default=None, metavar="RUN",
+                   help="carry on the run in RUN (a folder with checkpoint.npz) with its saved configuration")
     ae = p.add_argument_group("autoencoder only")
     ae.add_argument("--output", choices=ACTIVATIONS, default=None, help=f"default {defaults.output}")
     ae.add_argument("--tied", action="store_true", help="decoder uses the encoder's weights transposed")
@@ -369,7 +409,7 @@ def main(argv=None) -> int:
     try:
         return args.handler(args)
     except (ValueError, TypeError, backend.BackendError, DivergedError, DataError, ModelFileError,
-            PlotsUnavailable) as err:
+            PlotsUnavailable, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -48,6 +48,7 @@ class TrainConfig:
     walk_index: int = 0
     data_dir: str | None = None     # where to look first for a full-size data set
     download: bool = False          # fetch a missing data set into the cache
+    checkpoint_every: int = 0       # save <run>/checkpoint.npz every this many epochs (0: never)
     l1: float = 0.0                 # L1 activity penalty on the code (sparse codes)
     weight_decay: float = 0.0       # ½λ‖W‖² on every weight matrix
 
@@ -70,6 +71,8 @@ class TrainConfig:
             raise ValueError(f"batch size must be ≥ 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
+        if self.checkpoint_every < 0:
+            raise ValueError(f"checkpoint_every must be ≥ 0, got {self.checkpoint_every}")
         if not (self.l1 >= 0 and self.weight_decay >= 0):
             raise ValueError(f"penalties must be ≥ 0, got l1={self.l1}, weight_decay={self.weight_decay}")
 
@@ -114,11 +117,12 @@ def compare_with_pca(model, train, test, k: int = 5) -> dict:
     }
 
 
-def prepare_run(config, out, figures: bool):
-    """Everything a run checks before it trains: the config, the run folder, matplotlib; then
-    the backend is set up and the data loaded.  Returns (run folder, train, test)."""
+def prepare_run(config, out, figures: bool, resuming: bool = False):
+    """Everything a run checks before it trains: the config, the run folder (new or empty, unless
+    resuming in it), matplotlib; then the backend is set up and the data loaded.
+    Returns (run folder, train, test)."""
     config.validate()
-    out = check_run_folder(out)
+    out = Path(out) if resuming else check_run_folder(out)
     if figures:
         from nanoae.plots import require_matplotlib
         require_matplotlib()
@@ -127,8 +131,16 @@ def prepare_run(config, out, figures: bool):
     return out, train, test
 
 
-def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None) -> dict:
-    out, train, test = prepare_run(config, out, figures)
+def checkpointing(config, out: Path, model_kind: str, resume) -> dict:
+    """fit's checkpoint arguments for a run folder."""
+    return {"checkpoint": out / "checkpoint.npz" if config.checkpoint_every else None,
+            "checkpoint_every": config.checkpoint_every or 1, "resume": resume,
+            "config": {"model": model_kind, **asdict(config)}}
+
+
+def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
+                 resume=None) -> dict:
+    out, train, test = prepare_run(config, out, figures, resuming=resume is not None)
     if not 0 <= config.walk_index < len(test):
         raise ValueError(f"walk index must be between 0 and {len(test) - 1}, got {config.walk_index}")
     model = dense_autoencoder(config.sizes, config.hidden, config.output, config.tied)
@@ -137,7 +149,8 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
     objective = Reconstruction(get_loss(config.loss, check_inputs=False), l1=config.l1,
                                weight_decay=config.weight_decay)
     history = fit(model, train, test, objective=objective, epochs=config.epochs, batch_size=config.batch_size,
-                  lr=config.lr, seed=config.seed, progress=progress, stream=stream)
+                  lr=config.lr, seed=config.seed, progress=progress, stream=stream,
+                  **checkpointing(config, out, "ae", resume))
     seconds = time.perf_counter() - started
 
     comparison = compare_with_pca(model, train, test)

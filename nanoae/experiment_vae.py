@@ -20,7 +20,7 @@ from statistics import NormalDist
 import numpy as np
 
 from nanoae import backend
-from nanoae.experiment import DATASETS, prepare_run
+from nanoae.experiment import DATASETS, checkpointing, prepare_run
 from nanoae.io import save_model, write_json
 from nanoae.likelihood import elbo_terms, log_likelihood
 from nanoae.models import dense_vae
@@ -46,6 +46,7 @@ class VAEConfig:
     dataset: str = "mnist-5k"
     data_dir: str | None = None
     download: bool = False
+    checkpoint_every: int = 0
     iw_samples: list = field(default_factory=lambda: [1, 50, 500])
 
     def validate(self) -> None:
@@ -82,13 +83,15 @@ def interpolate(model, x_a, x_b, steps: int = 10) -> np.ndarray:
     return backend.to_numpy(model.decode(backend.asarray((1 - t) * mu[0] + t * mu[1])))
 
 
-def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: bool = True, stream=None) -> dict:
-    out, train, test = prepare_run(config, out, figures)
+def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: bool = True, stream=None,
+                     resume=None) -> dict:
+    out, train, test = prepare_run(config, out, figures, resuming=resume is not None)
     model = dense_vae(config.sizes, config.hidden, config.likelihood, config.variance)
 
     started = time.perf_counter()
     history = fit(model, train, test, objective=ELBO(config.beta, config.warmup_epochs), epochs=config.epochs,
-                  batch_size=config.batch_size, lr=config.lr, seed=config.seed, progress=progress, stream=stream)
+                  batch_size=config.batch_size, lr=config.lr, seed=config.seed, progress=progress, stream=stream,
+                  **checkpointing(config, out, "vae", resume))
     seconds = time.perf_counter() - started
 
     evaluation_started = time.perf_counter()

@@ -8,7 +8,9 @@
         record the mean train loss (and its terms) and the test loss
 
 ``fit`` returns a ``History``.  Same seed, same backend, same data ⇒ the same
-losses, bit for bit, on NumPy.  A non-finite loss stops training at once with
+losses, bit for bit, on NumPy.  With ``checkpoint=path`` it saves a checkpoint
+every ``checkpoint_every`` epochs (and after the last); ``resume=path`` carries
+on from one, and the resumed run reproduces the uninterrupted one bit for bit.  A non-finite loss stops training at once with
 ``DivergedError`` naming the epoch, the step and the likely cause.
 """
 from __future__ import annotations
@@ -16,10 +18,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from nanoae.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
 from nanoae.data import BatchIterator, ImageDataset
 from nanoae.losses import LOSSES, get_loss
 from nanoae.objectives import Reconstruction
@@ -87,24 +91,33 @@ def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
 def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs: int = 10,
         batch_size: int = 128, loss: str = "mse", objective=None, optimizer: Optimizer | None = None,
         lr: float = 1e-3, seed: int = 0, progress: bool = True, stream=None,
-        on_epoch=None) -> History:
+        on_epoch=None, checkpoint=None, checkpoint_every: int = 1, resume=None,
+        config: dict | None = None) -> History:
     """Train ``model`` on ``train``; returns the per-epoch History.
 
     The objective defaults to ``Reconstruction(loss)`` (an autoencoder); pass
     ``objective=ELBO(...)`` for a VAE.  ``optimizer`` defaults to
     Adam(model, lr).  ``seed`` fixes the minibatch order (the model's initial
     weights come from the backend's seed when it is built).
-    ``on_epoch(epoch, history)`` is called after every epoch.
+    ``on_epoch(epoch, history)`` is called after every epoch.  ``config`` (any
+    JSON-able dict) is stored in the checkpoints.
     """
     _check_settings(model, train, test, epochs, batch_size, loss if objective is None else None)
     if objective is None:        # data checked by construction; the loss value is checked below
         objective = Reconstruction(get_loss(loss, check_inputs=False))
     optimizer = optimizer or Adam(model, lr=lr)
     batches = BatchIterator(train, batch_size, shuffle=True, seed=seed)
+    history, first_epoch = History(), 1
+    if resume is not None:
+        saved = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+        restore(saved, model, optimizer)
+        batches.rng.bit_generator.state = saved.meta["rng"]["batches"]
+        history, first_epoch = History(**saved.meta["history"]), saved.epoch + 1
+    if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
+        raise ValueError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
     bar = Progress(epochs, len(batches), stream) if progress else None
-    history = History()
 
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, epochs + 1):
         started = time.perf_counter()
         objective.start_epoch(epoch)
         if bar:
@@ -139,6 +152,10 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
         if bar:
             bar.end_epoch(history.train_loss[-1], history.test_loss[-1])
         log.debug("epoch %d: train %.5f test %s", epoch, history.train_loss[-1], history.test_loss[-1])
+        if checkpoint is not None and (epoch % checkpoint_every == 0 or epoch == epochs):
+            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(checkpoint, model, optimizer, epoch, history.as_dict(), config or {},
+                            batches.rng.bit_generator.state)
         if on_epoch:
             on_epoch(epoch, history)
     return history

@@ -53,7 +53,7 @@ def test_progress_goes_to_stderr_one_line_per_epoch(demo_run):
 def test_walk_command_reads_a_run_folder(demo_run):
     result = run("walk", "--run", str(demo_run[1]), "--index", "123")
     assert result.returncode == 0, result.stderr
-    assert "Test digit #123" in result.stdout and "z  = W3 h2 + b3" in result.stdout
+    assert "Test image #123" in result.stdout and "z  = W3 h2 + b3" in result.stdout
 
 
 def test_train_with_options(tmp_path):
@@ -216,3 +216,29 @@ def test_train_with_sparse_codes_and_weight_decay(tmp_path):
 def test_bad_application_options_are_usage_errors(args, message):
     result = run(*args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_full_size_fashion_mnist_through_the_cli(tmp_path):
+    from pathlib import Path
+    if not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
+    out = tmp_path / "fashion"
+    result = run("train", "--dataset", "fashion-mnist", "--epochs", "1", "--batch-size", "256", "--no-figures",
+                 "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_size"] == 10000 and metrics["config"]["dataset"] == "fashion-mnist"
+    walked = run("walk", "--run", str(out), "--index", "9999")           # the walk finds the run's data set
+    assert walked.returncode == 0 and "Test image #9999" in walked.stdout
+
+
+def test_resume_through_the_cli(tmp_path):
+    out = tmp_path / "run"
+    first = run("train", "--epochs", "1", "--checkpoint-every", "1", "--no-figures", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    again = run("train", "--resume", str(out), "--epochs", "2", "--no-figures")
+    assert again.returncode == 0, again.stderr
+    assert "Resuming" in again.stdout and "epoch 2/2" in again.stderr
+    assert len(json.loads((out / "metrics.json").read_text())["history"]["train_loss"]) == 2
+    refused = run("train", "--resume", str(out), "--lr", "0.5")
+    assert refused.returncode == 2 and "--lr cannot be given" in refused.stderr

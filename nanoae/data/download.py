@@ -9,6 +9,7 @@ exists half-written.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -33,7 +34,7 @@ def download(url: str, target, verify, timeout: float = 60.0, chunk: int = 1 << 
                         received += len(block)
             except urllib.error.HTTPError as err:
                 raise DataError(f"{url}: the server answered {err.code} {err.reason}") from None
-            except (urllib.error.URLError, OSError) as err:
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
                 raise DataError(f"{url}: download failed ({getattr(err, 'reason', err)})") from None
             if expected is not None and received != int(expected):
                 raise DataError(f"{url}: truncated download ({received} of {expected} bytes)")
