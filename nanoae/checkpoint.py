@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nanoae import backend
-from nanoae.io import atomic_write
+from nanoae.io import atomic_write, read_npz
 
 FORMAT = "nanoae-checkpoint"
 VERSION = 1
@@ -70,13 +70,7 @@ def save_checkpoint(path, model, optimizer, epoch: int, history: dict, config: d
 
 def load_checkpoint(path) -> Checkpoint:
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except Exception as err:              # BadZipFile, a pickled object refused, a truncated member
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
+    arrays = read_npz(path, CheckpointError, "checkpoint")
     if "meta" not in arrays or "checksum" not in arrays:
         raise CheckpointError(f"{path}: no meta or checksum entry; not a nanoae checkpoint")
     meta_text, checksum = str(arrays.pop("meta")), str(arrays.pop("checksum"))

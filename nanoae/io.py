@@ -62,18 +62,24 @@ def save_model(model, path) -> None:
         np.savez(f, **arrays)
 
 
+def read_npz(path, error, what: str) -> dict:
+    """Every array of an ``.npz`` file, read without pickle; any failure is ``error`` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {what}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except Exception as err:             # BadZipFile, a pickled object refused, a truncated member, ...
+        raise error(f"{path}: not a readable {what} ({type(err).__name__}: {err})") from None
+
+
 def load_model(path):
     """Rebuild the model saved at ``path`` (on the active backend and dtype)."""
     from nanoae.models import from_config
 
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except Exception as err:                      # zipfile.BadZipFile, ValueError for pickled objects, ...
-        raise ModelFileError(f"{path}: not a readable nanoae model file ({err})") from None
+    arrays = read_npz(path, ModelFileError, "nanoae model file")
     if CONFIG_KEY not in arrays:
         raise ModelFileError(f"{path}: no {CONFIG_KEY} entry; not saved by nanoae.io.save_model")
     model = from_config(json.loads(str(arrays.pop(CONFIG_KEY))))

@@ -88,7 +88,7 @@ def test_bad_options_are_usage_errors(args, message):
     (["train", "--sizes", "100,2"], "sizes must start with 784"),
     (["train", "--batch-size", "5000"], "batch size 5000 is larger than the 4000 training examples"),
     (["train", "--walk-index", "1000"], "walk index must be between 0 and 999"),
-    (["walk", "--run", "no-such-folder"], "no-such-folder: no such model file"),
+    (["walk", "--run", "no-such-folder"], "no-such-folder: no such nanoae model file"),
 ])
 def test_bad_values_are_clear_errors_and_write_nothing(tmp_path, args, message):
     result = run(*args, "--out", str(tmp_path / "out")) if args[0] == "train" else run(*args)

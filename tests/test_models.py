@@ -122,7 +122,7 @@ def test_saved_file_is_plain_named_arrays(tmp_path):
 
 
 def test_corrupt_and_mismatched_files_are_clear_errors(tmp_path):
-    with pytest.raises(ModelFileError, match="no such model file"):
+    with pytest.raises(ModelFileError, match="no such nanoae model file"):
         load_model(tmp_path / "missing.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
     with pytest.raises(ModelFileError, match="not a readable nanoae model file"):

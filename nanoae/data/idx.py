@@ -124,14 +124,10 @@ def check_pair(images: np.ndarray, labels: np.ndarray, images_path, labels_path,
 
 def read_keras_npz(path) -> dict:
     """Keras-style mnist.npz → {x_train, y_train, x_test, y_test}, validated."""
+    from nanoae.io import read_npz
+
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except Exception as err:             # BadZipFile, pickled objects refused, truncated members
-        raise DataError(f"{path}: not a readable .npz archive ({type(err).__name__}: {err})") from None
+    arrays = read_npz(path, DataError, ".npz archive")
     missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays)
     if missing:
         raise DataError(f"{path}: missing arrays {sorted(missing)} (expected x_train, y_train, x_test, y_test)")
