@@ -42,14 +42,16 @@ def _report(result) -> None:
     comparison = metrics["comparison_with_pca"]
     ae, pca = comparison["autoencoder"], comparison["pca"]
     digit = metrics["walk_digit"]
-    print(f"\nThe walk through the network for test digit #{digit['index']} (a {digit['label']}):\n")
-    print(result["walk"])
+    if result["walk"] is not None:
+        print(f"\nThe walk through the network for test digit #{digit['index']} (a {digit['label']}):\n")
+        print(result["walk"])
     print(f"\nOn the {metrics['test_size']} held-out images, {comparison['code_size']}-D codes:")
     print(f"  {'':<12} {'squared error / image':>22} {'5-NN accuracy':>14}")
     print(f"  {'autoencoder':<12} {ae['squared_error_per_image']:>22.2f} {ae['5nn_accuracy']:>14.3f}")
     print(f"  {'PCA':<12} {pca['squared_error_per_image']:>22.2f} {pca['5nn_accuracy']:>14.3f}")
     print(f"\nTrained in {metrics['training_seconds']:.1f} s. Wrote to {out}/: "
-          + ", ".join(["model.npz", "metrics.json", "walk.txt", *metrics.get("figures", [])]))
+          + ", ".join(["model.npz", "metrics.json", *(["walk.txt"] if result["walk"] else []),
+                       *metrics.get("figures", [])]))
 
 
 def _default_out(command: str) -> Path:
@@ -116,7 +118,7 @@ _digits = _list_of(int, lambda v: 0 <= v <= 9, "comma-separated digits 0-9")
 _levels = _list_of(float, lambda v: 0 <= v < float("inf"), "comma-separated noise levels ≥ 0, such as 0.1,0.3")
 
 
-AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay")
+AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay", "arch", "channels")
 VAE_ONLY = ("beta", "warmup_epochs", "likelihood", "variance", "iw_samples")
 SHARED = ("sizes", "hidden", "epochs", "batch_size", "lr", "seed", "backend", "dtype", "dataset", "data_dir",
           "download", "checkpoint_every")
@@ -344,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", default=None, metavar="RUN",
                    help="carry on the run in RUN (a folder with checkpoint.npz) with its saved configuration")
     ae = p.add_argument_group("autoencoder only")
+    ae.add_argument("--arch", choices=["dense", "conv"], default=None,
+                    help="dense (default) or conv: the convolutional autoencoder, code size = last of --sizes")
+    ae.add_argument("--channels", type=_positive_ints, default=None, help="conv channels, default 16,32")
     ae.add_argument("--output", choices=ACTIVATIONS, default=None, help=f"default {defaults.output}")
     ae.add_argument("--tied", action="store_true", help="decoder uses the encoder's weights transposed")
     ae.add_argument("--loss", choices=[name for name in LOSSES if name != "bce_logits"], default=None,

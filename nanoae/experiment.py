@@ -5,7 +5,7 @@
 The run folder receives, only once training has succeeded:
     model.npz          the weights by name, and the configuration
     metrics.json       final losses, AE vs PCA, the configuration and the seed
-    walk.txt           the lecture's walk for one test digit, with real numbers
+    walk.txt           the lecture's walk for one test digit, with real numbers (dense networks)
     losses.png, latent.png, reconstructions.png, manifold.png (2-D codes)
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from nanoae.data import DATASET_NAMES, load_dataset
 from nanoae.io import save_model, write_json
 from nanoae.losses import LOSSES, get_loss
 from nanoae.metrics import knn_accuracy, squared_error_per_image
-from nanoae.models import LECTURE_SIZES, dense_autoencoder
+from nanoae.models import LECTURE_SIZES, conv_autoencoder, dense_autoencoder
 from nanoae.models.presets import ACTIVATIONS
 from nanoae.objectives import Reconstruction
 from nanoae.pca import PCA
@@ -39,7 +39,9 @@ class TrainConfig:
     tied: bool = False
     epochs: int = 50
     batch_size: int = 64
-    lr: float = 3e-3
+    lr: float | None = None         # None: 3e-3 for the dense network, 5e-4 for the convolutional one
+    arch: str = "dense"             # "dense" (sizes) or "conv" (channels; sizes = [784, code size])
+    channels: list = field(default_factory=lambda: [16, 32])
     loss: str = "mse"
     seed: int = 0
     backend: str = "numpy"
@@ -52,7 +54,16 @@ class TrainConfig:
     l1: float = 0.0                 # L1 activity penalty on the code (sparse codes)
     weight_decay: float = 0.0       # ½λ‖W‖² on every weight matrix
 
+    def __post_init__(self):
+        if self.lr is None:
+            self.lr = 5e-4 if self.arch == "conv" else 3e-3
+
     def validate(self) -> None:
+        if self.arch not in ("dense", "conv"):
+            raise ValueError(f"unknown architecture {self.arch!r}; choose dense or conv")
+        if self.arch == "conv" and (self.tied or self.hidden != "relu" or self.output != "sigmoid"):
+            raise ValueError("the convolutional autoencoder has ReLU layers, a sigmoid output and untied weights; "
+                             "--tied, --hidden and --output apply to the dense one")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; available: {', '.join(DATASETS)}")
         if len(self.sizes) < 2 or self.sizes[0] != 784:
@@ -143,7 +154,8 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
     out, train, test = prepare_run(config, out, figures, resuming=resume is not None)
     if not 0 <= config.walk_index < len(test):
         raise ValueError(f"walk index must be between 0 and {len(test) - 1}, got {config.walk_index}")
-    model = dense_autoencoder(config.sizes, config.hidden, config.output, config.tied)
+    model = (conv_autoencoder(config.sizes[-1], config.channels) if config.arch == "conv"
+             else dense_autoencoder(config.sizes, config.hidden, config.output, config.tied))
 
     started = time.perf_counter()
     objective = Reconstruction(get_loss(config.loss, check_inputs=False), l1=config.l1,
@@ -154,7 +166,7 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
     seconds = time.perf_counter() - started
 
     comparison = compare_with_pca(model, train, test)
-    walk_text = walk(model, test.floats([config.walk_index])[0])
+    walk_text = walk(model, test.floats([config.walk_index])[0]) if config.arch == "dense" else None
     metrics = {
         "config": asdict(config),
         "final_train_loss": history.train_loss[-1] if history.train_loss else None,
@@ -169,7 +181,8 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
 
     out.mkdir(parents=True, exist_ok=True)
     save_model(model, out / "model.npz")
-    (out / "walk.txt").write_text(walk_text + "\n", encoding="utf-8")
+    if walk_text is not None:
+        (out / "walk.txt").write_text(walk_text + "\n", encoding="utf-8")
     if figures:
         metrics["figures"] = [p.name for p in write_figures(model, history, test, out, config.loss)]
     write_json(out / "metrics.json", metrics)

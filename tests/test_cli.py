@@ -242,3 +242,13 @@ def test_resume_through_the_cli(tmp_path):
     assert len(json.loads((out / "metrics.json").read_text())["history"]["train_loss"]) == 2
     refused = run("train", "--resume", str(out), "--lr", "0.5")
     assert refused.returncode == 2 and "--lr cannot be given" in refused.stderr
+
+
+def test_train_the_conv_autoencoder_with_figures(tmp_path_factory):
+    result, out = run_ok(tmp_path_factory, "train", "--arch", "conv", "--epochs", "1", "--channels", "4,8")
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "model.npz", "metrics.json", "losses.png", "reconstructions.png", "latent.png", "manifold.png"])
+    config = json.loads((out / "metrics.json").read_text())["config"]
+    assert (config["arch"], config["channels"], config["lr"]) == ("conv", [4, 8], 5e-4)
+    refused = run("train", "--arch", "conv", "--tied")
+    assert refused.returncode == 2 and "apply to the dense one" in refused.stderr

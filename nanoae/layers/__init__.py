@@ -1,8 +1,11 @@
 """Hand-written layers: each has ``forward`` and ``backward`` side by side."""
 from nanoae.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh, sigmoid
 from nanoae.layers.base import Layer
+from nanoae.layers.conv import Conv2d, ConvTranspose2d
 from nanoae.layers.linear import Linear
+from nanoae.layers.pooling import Flatten, MaxPool2d, Unflatten
 from nanoae.layers.sequential import Sequential
 from nanoae.layers.tied import TiedLinear
 
-__all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity", "Sequential", "TiedLinear", "sigmoid"]
+__all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity", "Sequential", "TiedLinear", "sigmoid",
+           "Conv2d", "ConvTranspose2d", "MaxPool2d", "Flatten", "Unflatten"]

@@ -82,6 +82,9 @@ def from_config(config: dict):
     if config.get("arch") == "vae":
         from nanoae.models.vae import vae_from_config
         return vae_from_config(config)
+    if config.get("arch") == "conv":
+        from nanoae.models.conv_presets import conv_autoencoder
+        return conv_autoencoder(config["sizes"][-1], config["channels"])
     if config.get("arch") != "dense":
         raise ValueError(f"unknown architecture {config.get('arch')!r} in the saved configuration")
     return dense_autoencoder(config["sizes"], config["hidden"], config["output"], config["tied"])

@@ -1,0 +1,129 @@
+"""Convolution and transposed convolution, by im2col: one matrix product forward, two backward.
+
+Layout NCHW: x (N, C, H, W).  Conv2d with F filters W ∈ R^(F×C×KH×KW), bias b ∈ R^F:
+
+    out[n, f, oh, ow] = Σ_{c,i,j} W[f, c, i, j] · x_pad[n, c, oh·s + i, ow·s + j] + b[f]
+
+With Xᵀ = im2col(x) reshaped to (C·KH·KW, N·OH·OW) and W₂ = W reshaped to (F, C·KH·KW):
+    forward:   outᵀ = W₂ Xᵀ + b                       (F, N·OH·OW)    one product
+    backward:  ∂L/∂W₂ = doutᵀ X,  ∂L/∂b = Σ dout,  ∂L/∂Xᵀ = W₂ᵀ doutᵀ   two products
+               ∂L/∂x = col2im(∂L/∂Xᵀ)
+(Columns, not rows, so that im2col and col2im copy contiguous blocks.)
+
+ConvTranspose2d is the same map run backwards — its forward is a convolution's
+input gradient: with W ∈ R^(C_in×C_out×KH×KW) (PyTorch's layout) and
+W₂ = W reshaped to (C_in, C_out·KH·KW),
+    out = col2im(W₂ᵀ xᵀ) + b,   OH = (H − 1)·s − 2p + KH + output_padding
+and its backward is im2col followed by two products.  It upsamples, learned.
+"""
+from __future__ import annotations
+
+import math
+
+from nanoae import backend
+from nanoae.layers.base import Layer
+from nanoae.layers.im2col import col2im, im2col, output_size
+
+
+def _uniform(shape, fan_in: int):
+    """He-uniform for the ReLU networks these layers sit in: U(−a, a), a = √(6 / fan_in)."""
+    bound = math.sqrt(6.0 / fan_in)
+    return (backend.rand(*shape) * 2.0 - 1.0) * bound
+
+
+class _ConvBase(Layer):
+    def _check_input(self, x, channels: int):
+        backend.check_array(x, f"{self!r}.forward")
+        if x.ndim != 4 or x.shape[1] != channels:
+            raise ValueError(f"{self!r}: expected x of shape (batch, {channels}, height, width), got {tuple(x.shape)}")
+        if x.dtype != self.params["W"].dtype:
+            raise TypeError(f"{self!r}: x is {x.dtype} but the weights are {self.params['W'].dtype}")
+
+
+class Conv2d(_ConvBase):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0):
+        super().__init__()
+        if min(in_channels, out_channels, kernel_size, stride) < 1 or padding < 0:
+            raise ValueError(f"Conv2d needs positive channels, kernel and stride and padding ≥ 0, got "
+                             f"{in_channels}, {out_channels}, {kernel_size}, {stride}, {padding}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        k = kernel_size
+        self.add_param("W", _uniform((out_channels, in_channels, k, k), in_channels * k * k))   # (F, C, KH, KW)
+        self.add_param("b", backend.xp().zeros(out_channels, dtype=backend.dtype()))
+
+    def forward(self, x):
+        self._check_input(x, self.in_channels)
+        n, _, h, w = x.shape
+        k, s, p = self.kernel_size, self.stride, self.padding
+        oh = output_size(h, k, s, p, repr(self), "height")
+        ow = output_size(w, k, s, p, repr(self), "width")
+        cols = im2col(x.transpose(1, 0, 2, 3), k, k, s, p, oh, ow)              # (C, KH, KW, N, OH, OW)
+        columns = cols.reshape(-1, n * oh * ow)                                 # Xᵀ: (C·KH·KW, N·OH·OW)
+        self.cache = (columns, (n, h, w, oh, ow))
+        out = self.params["W"].reshape(self.out_channels, -1) @ columns         # W₂ Xᵀ: (F, N·OH·OW)
+        out = out.reshape(self.out_channels, n, oh, ow) + self.params["b"].reshape(-1, 1, 1, 1)
+        return out.transpose(1, 0, 2, 3)                                        # (N, F, OH, OW)
+
+    def backward(self, dout):
+        columns, (n, h, w, oh, ow) = self._cached()
+        self._check_dout(dout, (n, self.out_channels, oh, ow))
+        k, c = self.kernel_size, self.in_channels
+        dout_t = dout.transpose(1, 0, 2, 3).reshape(self.out_channels, -1)       # (F, N·OH·OW)
+        self.grads["W"] += (dout_t @ columns.T).reshape(self.params["W"].shape)  # product 1
+        self.grads["b"] += dout_t.sum(axis=1)
+        dcolumns = self.params["W"].reshape(self.out_channels, -1).T @ dout_t    # product 2: (C·KH·KW, N·OH·OW)
+        dx = col2im(dcolumns.reshape(c, k, k, n, oh, ow), h, w, self.stride, self.padding)   # (C, N, H, W)
+        return dx.transpose(1, 0, 2, 3)
+
+    def __repr__(self):
+        return (f"Conv2d({self.in_channels}→{self.out_channels}, kernel {self.kernel_size}, "
+                f"stride {self.stride}, padding {self.padding})")
+
+
+class ConvTranspose2d(_ConvBase):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                 output_padding: int = 0):
+        super().__init__()
+        if min(in_channels, out_channels, kernel_size, stride) < 1 or padding < 0:
+            raise ValueError(f"ConvTranspose2d needs positive channels, kernel and stride and padding ≥ 0, got "
+                             f"{in_channels}, {out_channels}, {kernel_size}, {stride}, {padding}")
+        if not 0 <= output_padding < stride:
+            raise ValueError(f"ConvTranspose2d: output_padding must lie in [0, stride), got {output_padding}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding, self.output_padding = kernel_size, stride, padding, output_padding
+        k = kernel_size
+        self.add_param("W", _uniform((in_channels, out_channels, k, k), in_channels * k * k))   # (C_in, C_out, KH, KW)
+        self.add_param("b", backend.xp().zeros(out_channels, dtype=backend.dtype()))
+
+    def _output_size(self, size: int, axis: str) -> int:
+        out = (size - 1) * self.stride - 2 * self.padding + self.kernel_size + self.output_padding
+        if out < 1:
+            raise ValueError(f"{self!r}: input {axis} {size} gives an output {axis} of {out}")
+        return out
+
+    def forward(self, x):
+        self._check_input(x, self.in_channels)
+        n, _, h, w = x.shape
+        oh, ow = self._output_size(h, "height"), self._output_size(w, "width")
+        k, s, p = self.kernel_size, self.stride, self.padding
+        x_t = x.transpose(1, 0, 2, 3).reshape(self.in_channels, -1)               # xᵀ: (C_in, N·H·W)
+        self.cache = (x_t, (n, h, w, oh, ow))
+        columns = self.params["W"].reshape(self.in_channels, -1).T @ x_t         # W₂ᵀ xᵀ: (C_out·KH·KW, N·H·W)
+        out = col2im(columns.reshape(self.out_channels, k, k, n, h, w), oh, ow, s, p)   # (C_out, N, OH, OW)
+        out = out + self.params["b"].reshape(-1, 1, 1, 1)                        # output_padding: a longer kept region
+        return out.transpose(1, 0, 2, 3)                                          # (N, C_out, OH, OW)
+
+    def backward(self, dout):
+        x_t, (n, h, w, oh, ow) = self._cached()
+        self._check_dout(dout, (n, self.out_channels, oh, ow))
+        k, s, p = self.kernel_size, self.stride, self.padding
+        self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        dcolumns = im2col(dout.transpose(1, 0, 2, 3), k, k, s, p, h, w).reshape(-1, n * h * w)
+        self.grads["W"] += (x_t @ dcolumns.T).reshape(self.params["W"].shape)    # product 1
+        dx_t = self.params["W"].reshape(self.in_channels, -1) @ dcolumns          # product 2: (C_in, N·H·W)
+        return dx_t.reshape(self.in_channels, n, h, w).transpose(1, 0, 2, 3)
+
+    def __repr__(self):
+        return (f"ConvTranspose2d({self.in_channels}→{self.out_channels}, kernel {self.kernel_size}, "
+                f"stride {self.stride}, padding {self.padding}, output_padding {self.output_padding})")

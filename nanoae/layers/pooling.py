@@ -1,0 +1,91 @@
+"""Max pooling, and the reshapes between image and vector layers.
+
+MaxPool2d(k, stride): out[n, c, oh, ow] = max over the k×k window at (oh·s, ow·s).
+Backward sends each dout entry to the one input position that held the maximum
+(the first, if several tie) — the max's derivative is 1 there and 0 elsewhere;
+overlapping windows (stride < k) add up through col2im.
+
+Flatten: (N, C, H, W) → (N, C·H·W);  Unflatten(C, H, W): (N, C·H·W) → (N, C, H, W).
+Their backward is the reverse reshape.
+"""
+from __future__ import annotations
+
+from nanoae import backend
+from nanoae.layers.base import Layer
+from nanoae.layers.im2col import col2im, im2col, output_size
+
+
+class MaxPool2d(Layer):
+    def __init__(self, kernel_size: int, stride: int | None = None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride or kernel_size
+        if self.kernel_size < 1 or self.stride < 1:
+            raise ValueError(f"MaxPool2d needs a positive kernel and stride, got {kernel_size}, {stride}")
+
+    def forward(self, x):
+        backend.check_array(x, f"{self!r}.forward")
+        if x.ndim != 4:
+            raise ValueError(f"{self!r}: expected x of shape (batch, channels, height, width), got {tuple(x.shape)}")
+        n, c, h, w = x.shape
+        k, s = self.kernel_size, self.stride
+        oh, ow = output_size(h, k, s, 0, repr(self), "height"), output_size(w, k, s, 0, repr(self), "width")
+        planes = x.reshape(1, n * c, h, w)                                     # every (image, channel) a plane
+        windows = im2col(planes, k, k, s, 0, oh, ow).reshape(k * k, n * c, oh, ow)   # each window's k·k values
+        argmax = windows.argmax(axis=0)                                         # (N·C, OH, OW)
+        self.cache = (argmax, (n, c, h, w, oh, ow))
+        return windows.max(axis=0).reshape(n, c, oh, ow)
+
+    def backward(self, dout):
+        argmax, (n, c, h, w, oh, ow) = self._cached()
+        self._check_dout(dout, (n, c, oh, ow))
+        k = self.kernel_size
+        positions = backend.xp().arange(k * k).reshape(k * k, 1, 1, 1)
+        routed = (positions == argmax[None]) * dout.reshape(1, n * c, oh, ow)   # dout at each window's max
+        return col2im(routed.reshape(1, k, k, n * c, oh, ow), h, w, self.stride, 0).reshape(n, c, h, w)
+
+    def __repr__(self):
+        return f"MaxPool2d(kernel {self.kernel_size}, stride {self.stride})"
+
+
+class Flatten(Layer):
+    def forward(self, x):
+        backend.check_array(x, f"{self!r}.forward")
+        self.cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        shape = self._cached()
+        self._check_dout(dout, (shape[0], _size(shape[1:])))
+        return dout.reshape(shape)
+
+    def __repr__(self):
+        return "Flatten()"
+
+
+class Unflatten(Layer):
+    def __init__(self, *shape: int):
+        super().__init__()
+        self.shape = tuple(int(n) for n in shape)
+
+    def forward(self, x):
+        backend.check_array(x, f"{self!r}.forward")
+        if x.ndim != 2 or x.shape[1] != _size(self.shape):
+            raise ValueError(f"{self!r}: expected x of shape (batch, {_size(self.shape)}), got {tuple(x.shape)}")
+        self.cache = x.shape
+        return x.reshape(x.shape[0], *self.shape)
+
+    def backward(self, dout):
+        shape = self._cached()
+        self._check_dout(dout, (shape[0], *self.shape))
+        return dout.reshape(shape)
+
+    def __repr__(self):
+        return f"Unflatten{self.shape}"
+
+
+def _size(shape) -> int:
+    """The number of entries in an array of this shape."""
+    total = 1
+    for n in shape:
+        total *= n
+    return total
