@@ -1,0 +1,33 @@
+"""Every tutorial runs, in its fast mode, as a plain script, and writes its figures."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIALS = sorted((ROOT / "tutorials").glob("[0-9][0-9]_*.py"))
+FIGURES = {"01": ["01_walk.png"], "02": ["02_gradients.png"],
+           "03": ["03_losses.png", "03_latent.png", "03_manifold.png"],
+           "04": ["04_denoising_run/denoising.png"], "05": ["05_elbo.png", "05_samples.png"],
+           "06": ["06_reduction_run/embeddings.png"], "07": ["07_anomaly_run/anomaly_scores.png"], "08": []}
+
+
+def test_there_are_eight_tutorials():
+    assert [t.name[:2] for t in TUTORIALS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+
+
+@pytest.mark.parametrize("tutorial", TUTORIALS, ids=lambda t: t.name)
+def test_tutorial_runs_in_fast_mode(tutorial, tmp_path):
+    env = dict(os.environ, NANOAE_TUTORIAL_FAST="1", NANOAE_TUTORIAL_OUT=str(tmp_path), MPLBACKEND="Agg",
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, str(tutorial)], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for figure in FIGURES[tutorial.name[:2]]:
+        assert (tmp_path / figure).exists(), f"{tutorial.name} did not write {figure}"
+
+
+def test_the_breakpoint_line_in_tutorial_2_is_the_start_of_linear_backward():
+    lines = (ROOT / "nanoae" / "layers" / "linear.py").read_text().splitlines()
+    assert lines[32].strip() == "def backward(self, dout):" and lines[33].strip() == "x = self._cached()"
