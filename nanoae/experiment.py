@@ -128,18 +128,24 @@ def compare_with_pca(model, train, test, k: int = 5) -> dict:
     }
 
 
-def prepare_run(config, out, figures: bool, resuming: bool = False):
-    """Everything a run checks before it trains: the config, the run folder (new or empty, unless
-    resuming in it), matplotlib; then the backend is set up and the data loaded.
-    Returns (run folder, train, test)."""
-    config.validate()
+def open_run(out, figures: bool, backend_name: str = "numpy", dtype: str = "float32", seed: int = 0,
+             dataset: str = "mnist-5k", data_dir=None, download: bool = False, resuming: bool = False):
+    """Everything a run checks before it trains: the run folder (new or empty, unless resuming in
+    it) and matplotlib; then the backend is set up and the data loaded.  Returns (run folder, train, test)."""
     out = Path(out) if resuming else check_run_folder(out)
     if figures:
         from nanoae.plots import require_matplotlib
         require_matplotlib()
-    backend.use(config.backend, dtype=config.dtype, seed=config.seed)
-    train, test = load_dataset(config.dataset, config.data_dir, config.download)
+    backend.use(backend_name, dtype=dtype, seed=seed)
+    train, test = load_dataset(dataset, data_dir, download)
     return out, train, test
+
+
+def prepare_run(config, out, figures: bool, resuming: bool = False):
+    """``open_run`` for a validated training configuration (TrainConfig or VAEConfig)."""
+    config.validate()
+    return open_run(out, figures, config.backend, config.dtype, config.seed, config.dataset, config.data_dir,
+                    config.download, resuming)
 
 
 def checkpointing(config, out: Path, model_kind: str, resume) -> dict:

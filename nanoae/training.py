@@ -10,16 +10,17 @@
 ``fit`` returns a ``History``.  Same seed, same backend, same data ⇒ the same
 losses, bit for bit, on NumPy.  With ``checkpoint=path`` it saves a checkpoint
 every ``checkpoint_every`` epochs (and after the last); ``resume=path`` carries
-on from one, and the resumed run reproduces the uninterrupted one bit for bit.  A non-finite loss stops training at once with
-``DivergedError`` naming the epoch, the step and the likely cause.
+on from one, and the resumed run reproduces the uninterrupted one bit for bit.
+A non-finite loss stops training at once with ``DivergedError`` naming the
+epoch, the step and the likely cause.
 """
 from __future__ import annotations
 
 import logging
 import math
 import time
-from pathlib import Path
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -57,8 +58,6 @@ def _add_terms(totals: dict, terms: dict, weight: float) -> None:
 
 def evaluate(model, dataset: ImageDataset, objective, batch_size: int = 1000) -> tuple[float, dict]:
     """Mean objective over a whole data set (forward only), and its mean terms."""
-    if not hasattr(objective, "start_epoch"):
-        objective = Reconstruction(objective)          # a plain loss
     total, terms = 0.0, {}
     for x, _ in BatchIterator(dataset, batch_size, shuffle=False):
         total += float(objective.forward(model, x)) * len(x)

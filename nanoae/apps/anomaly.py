@@ -15,7 +15,8 @@ import time
 import numpy as np
 
 from nanoae import backend
-from nanoae.apps.common import reconstruct_host, start_run
+from nanoae.apps.common import reconstruct_host
+from nanoae.experiment import open_run
 from nanoae.io import write_json
 from nanoae.metrics import roc_auc, roc_curve
 from nanoae.models import dense_autoencoder
@@ -40,7 +41,7 @@ def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40
         raise ValueError(f"the threshold quantile must lie in (0, 1), got {quantile}")
     if show_class not in classes:
         raise ValueError(f"the class to show ({show_class}) must be one of the classes run, {classes}")
-    out, train, test = start_run(out, seed, backend_name, figures, dataset, data_dir, download)
+    out, train, test = open_run(out, figures, backend_name, "float32", seed, dataset, data_dir, download)
     x_test = test.images / 255.0
     results, shown = {}, None
     started = time.perf_counter()

@@ -1,23 +1,9 @@
-"""Shared by the workflows: setting up a run and scoring a model on a whole data set."""
+"""Shared by the workflows: a model applied to host images, in batches."""
 from __future__ import annotations
 
 import numpy as np
 
 from nanoae import backend
-from nanoae.data import load_dataset
-from nanoae.experiment import check_run_folder
-
-
-def start_run(out, seed: int, backend_name: str, figures: bool, dataset: str = "mnist-5k",
-              data_dir=None, download: bool = False):
-    """Check the run folder (new or empty) and matplotlib, set the backend, load the data set."""
-    out = check_run_folder(out)
-    if figures:
-        from nanoae.plots import require_matplotlib
-        require_matplotlib()
-    backend.use(backend_name, dtype="float32", seed=seed)
-    train, test = load_dataset(dataset, data_dir, download)
-    return out, train, test
 
 
 def reconstruct_host(model, x_host, batch_size: int = 1000) -> np.ndarray:

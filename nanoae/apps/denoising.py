@@ -13,8 +13,9 @@ import time
 import numpy as np
 
 from nanoae import backend
-from nanoae.apps.common import reconstruct_host, start_run
+from nanoae.apps.common import reconstruct_host
 from nanoae.corruption import corruption
+from nanoae.experiment import open_run
 from nanoae.io import write_json
 from nanoae.losses import MSELoss
 from nanoae.metrics import psnr
@@ -36,7 +37,7 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
     levels = DEFAULT_LEVELS[kind] if levels is None else list(levels)
     for level in levels:
         corruption(kind, level)                       # every level valid before training starts
-    out, train, test = start_run(out, seed, backend_name, figures, dataset, data_dir, download)
+    out, train, test = open_run(out, figures, backend_name, "float32", seed, dataset, data_dir, download)
 
     started = time.perf_counter()
     models = {}

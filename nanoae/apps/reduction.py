@@ -17,8 +17,9 @@ import time
 import numpy as np
 
 from nanoae import backend
-from nanoae.apps.common import encode_host, start_run
+from nanoae.apps.common import encode_host
 from nanoae.data import ImageDataset
+from nanoae.experiment import open_run
 from nanoae.io import write_json
 from nanoae.metrics import knn_accuracy, squared_error_per_image, trustworthiness
 from nanoae.models import dense_autoencoder
@@ -85,7 +86,7 @@ def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 1
                   lr: float = 1e-3, seed: int = 0, backend_name: str = "numpy", figures: bool = True,
                   progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
                   download: bool = False) -> dict:
-    out, train, test = start_run(out, seed, backend_name, figures, dataset, data_dir, download)
+    out, train, test = open_run(out, figures, backend_name, "float32", seed, dataset, data_dir, download)
     x_test = test.images / 255.0
     results, codes_2d, reconstructions = {}, {}, {}
     started = time.perf_counter()

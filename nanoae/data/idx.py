@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nanoae.io import read_npz
+
 
 class DataError(ValueError):
     """A data file is missing, corrupt, or not what it claims to be."""
@@ -124,8 +126,6 @@ def check_pair(images: np.ndarray, labels: np.ndarray, images_path, labels_path,
 
 def read_keras_npz(path) -> dict:
     """Keras-style mnist.npz → {x_train, y_train, x_test, y_test}, validated."""
-    from nanoae.io import read_npz
-
     path = Path(path)
     arrays = read_npz(path, DataError, ".npz archive")
     missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays)
