@@ -246,6 +246,19 @@ def synchronize() -> None:
         _current().xp.cuda.get_current_stream().synchronize()
 
 
+def cpu_threads() -> int:
+    """Threads for the optimizer's elementwise update: the cores this process may use
+    (or NANOAE_THREADS) on NumPy; 1 elsewhere (on CuPy the GPU runs the update)."""
+    if _current().name != "numpy":
+        return 1
+    setting = os.environ.get("NANOAE_THREADS")
+    if setting is not None:
+        if not setting.isdigit() or int(setting) < 1:
+            raise BackendError(f"NANOAE_THREADS must be a positive integer, got {setting!r}")
+        return int(setting)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def check_array(x, where: str) -> None:
     """Clear error when ``x`` is not a floating array of the active backend."""
     b = _current()

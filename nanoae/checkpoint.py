@@ -57,8 +57,7 @@ def save_checkpoint(path, model, optimizer, epoch: int, history: dict, config: d
     arrays = {f"param/{name}": backend.to_numpy(value) for name, value in model.named_parameters().items()}
     for name, state in optimizer.state.items():
         for key, value in state.items():
-            if key != "scratch":
-                arrays[f"optim/{name}/{key}"] = backend.to_numpy(value)
+            arrays[f"optim/{name}/{key}"] = backend.to_numpy(value)
     meta = {"format": FORMAT, "version": VERSION, "epoch": epoch,
             "optimizer": {"class": type(optimizer).__name__, "step_count": optimizer.step_count},
             "config": config, "history": history,
@@ -103,10 +102,18 @@ def restore(checkpoint: Checkpoint, model, optimizer) -> None:
     saved = checkpoint.meta["optimizer"]
     if saved["class"] != type(optimizer).__name__:
         raise CheckpointError(f"the checkpoint was saved with {saved['class']}, not {type(optimizer).__name__}")
+    saved_state = checkpoint.optimizer_state
+    if set(saved_state) - set(optimizer.state) or any(
+            set(slots) - set(optimizer.state[name]) for name, slots in saved_state.items()):
+        raise CheckpointError(f"the saved {saved['class']} state does not fit this optimizer's settings "
+                              f"(saved {sorted(saved_state)}, expected {sorted(optimizer.state)})")
     optimizer.step_count = saved["step_count"]
-    xp = backend.xp()
-    optimizer.state = {}
-    for name, slots in checkpoint.optimizer_state.items():
-        optimizer.state[name] = {key: backend.asarray(value) for key, value in slots.items()}
-        optimizer.state[name]["scratch"] = xp.zeros_like(params[name])
+    for buffer in optimizer.buffers.values():
+        buffer.fill(0)                             # state saved before the first step is all zeros
+    for name, slots in saved_state.items():
+        for key, value in slots.items():
+            if value.shape != optimizer.state[name][key].shape:
+                raise CheckpointError(f"optimizer state {name}/{key}: saved shape {value.shape}, "
+                                      f"expected {optimizer.state[name][key].shape}")
+            optimizer.state[name][key][...] = backend.asarray(value)     # in place: the optimizer keeps its vectors
     backend.set_rng_state(checkpoint.meta["rng"]["backend"])

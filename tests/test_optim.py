@@ -6,6 +6,7 @@ import pytest
 
 from nanoae import backend
 from nanoae.layers import Layer
+from nanoae.models import dense_autoencoder, lecture_autoencoder
 from nanoae.optim import SGD, Adam, AdamW, CosineDecay, StepDecay, clip_grad_norm
 from tests.conftest import BACKENDS
 
@@ -137,11 +138,54 @@ def test_schedule_drives_the_learning_rate():
 
 def test_update_is_in_place():
     model = Quadratic(np.eye(2), np.zeros(2), THETA0)
-    theta = model.params["theta"]
     opt = Adam(model)
+    theta, grad = model.params["theta"], model.grads["theta"]
     model.grads["theta"][...] = GRAD
     opt.step()
-    assert model.params["theta"] is theta
+    opt.zero_grad()
+    assert model.params["theta"] is theta and model.grads["theta"] is grad
+    assert not np.array_equal(theta, THETA0) and not grad.any()
+
+
+def test_the_optimizer_flattens_parameters_without_changing_them():
+    backend.seed(3)
+    model = lecture_autoencoder()
+    before = {name: p.copy() for name, p in model.named_parameters().items()}
+    x = backend.rand(5, 784)
+    out_before = model.forward(x)
+    opt = SGD(model, lr=0.1)
+    for name, p in model.named_parameters().items():
+        np.testing.assert_array_equal(p, before[name])
+        assert np.shares_memory(p, opt.flat.params)          # a view of θ
+    np.testing.assert_array_equal(model.forward(x), out_before)
+    assert opt.flat.size == model.num_parameters() == 2 * (784 * 128 + 128 * 64 + 64 * 2) + (128 + 64 + 2) + (64 + 128 + 784)
+
+
+def test_flat_update_equals_the_per_parameter_rule():
+    """Adam on θ in one slice per thread gives the textbook per-parameter result."""
+    backend.seed(4)
+    model = dense_autoencoder([300, 250, 3])                  # large enough for several slices
+    opt = Adam(model, lr=1e-2)
+    assert len(opt.flat.parts(3)) == 3
+    before = {name: p.copy() for name, p in model.named_parameters().items()}
+    grads = {name: backend.randn(*g.shape) for name, g in model.named_gradients().items()}
+    for name, g in model.named_gradients().items():
+        g[...] = grads[name]
+    opt.step()
+    for name, p in model.named_parameters().items():
+        g = grads[name]
+        m, v = 0.1 * g, 0.001 * g * g                         # one step from zero moments
+        expected = before[name] - 1e-2 * (m / 0.1) / (np.sqrt(v / 0.001) + 1e-8)
+        np.testing.assert_allclose(p, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_a_second_optimizer_detaches_the_first():
+    model = Quadratic(np.eye(2), np.zeros(2), THETA0)
+    first = Adam(model)
+    second = SGD(model, lr=0.1)
+    with pytest.raises(RuntimeError, match="taken over by another optimizer"):
+        first.step()
+    second.step()                                             # the new one works
 
 
 def test_state_is_keyed_by_parameter_name():
@@ -160,3 +204,26 @@ def test_state_is_keyed_by_parameter_name():
 def test_bad_settings_are_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make(Quadratic(np.eye(1), np.zeros(1), np.zeros(1)))
+
+
+def test_the_thread_count_does_not_change_a_single_bit(monkeypatch):
+    results = []
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("NANOAE_THREADS", threads)
+        backend.seed(5)
+        model = dense_autoencoder([300, 250, 3])
+        opt = AdamW(model, lr=1e-2, weight_decay=0.1)
+        for _ in range(3):
+            for g in model.named_gradients().values():
+                g[...] = backend.randn(*g.shape)
+            opt.step()
+        results.append(opt.flat.params.copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
+def test_bad_thread_setting_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("NANOAE_THREADS", "zero")
+    opt = Adam(Quadratic(np.eye(1), np.zeros(1), np.zeros(1)))
+    with pytest.raises(backend.BackendError, match="NANOAE_THREADS must be a positive integer"):
+        opt.step()

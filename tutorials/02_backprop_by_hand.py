@@ -13,13 +13,13 @@
 # To watch `dout` flow through a real backward pass in a debugger:
 #
 #     python -m pdb tutorials/02_backprop_by_hand.py      (from the repository root)
-#     (Pdb) b nanoae/layers/linear.py:34
+#     (Pdb) b nanoae/layers/linear.py:37
 #     (Pdb) c
 #     (Pdb) p dout.shape
 #     (Pdb) n
 #     (Pdb) p x.shape
 #
-# Line 34 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so.
+# Line 37 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so.
 
 # %%
 import os

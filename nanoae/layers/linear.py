@@ -24,16 +24,19 @@ class Linear(Layer):
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.add_param("W", initialize(init, self.out_features, self.in_features))   # (out, in)
         self.add_param("b", backend.xp().zeros(self.out_features, dtype=backend.dtype()))  # (out,)
+        self._dW = backend.xp().empty_like(self.params["W"])   # doutᵀ x lands here: no (out, in) temporary per step
 
     def forward(self, x):
         self._check_input(x)
         self.cache = x
-        return x @ self.params["W"].T + self.params["b"]               # (B, out)
+        out = x @ self.params["W"].T                                   # (B, out)
+        out += self.params["b"]
+        return out
 
     def backward(self, dout):
         x = self._cached()
         self._check_dout(dout, (x.shape[0], self.out_features))
-        self.grads["W"] += dout.T @ x                                   # (out, in)
+        self.grads["W"] += backend.xp().matmul(dout.T, x, out=self._dW)  # doutᵀ x: (out, in)
         self.grads["b"] += dout.sum(axis=0)                             # (out,)
         return dout @ self.params["W"]                                  # (B, in)
 

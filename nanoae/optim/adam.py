@@ -8,8 +8,8 @@ With gradient g at step t = 1, 2, ...:
 AdamW first decays the weights, decoupled from the gradient:
     θ ← θ (1 − η λ)
 
-The update runs in place through one scratch buffer per parameter, so a step
-allocates nothing the size of a weight matrix.
+The update runs in place on the flat parameter vector, through one scratch
+vector, so a step allocates nothing the size of a weight matrix.
 """
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ class Adam(Optimizer):
         if not eps > 0:
             raise ValueError(f"eps must be positive, got {eps}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.add_state("m")
+        self.add_state("v")
 
-    def update(self, name, param, grad, lr):
+    def update(self, param, grad, state, scratch, lr):
         xp = backend.xp()
-        m, v, scratch = self._buffers(name, param, "m", "v")
+        m, v = state["m"], state["v"]
         t = self.step_count + 1
         b1, b2 = self.beta1, self.beta2
         m *= b1
@@ -42,11 +44,11 @@ class Adam(Optimizer):
         xp.multiply(grad, grad, out=scratch)
         scratch *= 1 - b2
         v += scratch                                          # v ← β2 v + (1−β2) g²
+        step = lr / (1 - b1 ** t)                             # α_t = η / (1 − β1^t)
         xp.sqrt(v, out=scratch)
-        scratch *= 1 / math.sqrt(1 - b2 ** t)
-        scratch += self.eps                                   # √v̂ + ε
-        xp.divide(m, scratch, out=scratch)
-        scratch *= lr / (1 - b1 ** t)                         # η m̂ / (√v̂ + ε)
+        scratch *= 1 / (math.sqrt(1 - b2 ** t) * step)
+        scratch += self.eps / step                            # (√v̂ + ε) / α_t
+        xp.divide(m, scratch, out=scratch)                    # α_t m / (√v̂ + ε) = η m̂ / (√v̂ + ε)
         param -= scratch
 
 
@@ -58,6 +60,6 @@ class AdamW(Adam):
             raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
         self.weight_decay = weight_decay
 
-    def update(self, name, param, grad, lr):
+    def update(self, param, grad, state, scratch, lr):
         param *= 1 - lr * self.weight_decay                   # θ ← θ (1 − ηλ)
-        super().update(name, param, grad, lr)
+        super().update(param, grad, state, scratch, lr)

@@ -1,17 +1,28 @@
-"""What every optimizer shares: walking the model's parameters by name.
+"""What every optimizer shares: one vector of parameters, updated in place.
 
     opt = Adam(model, lr=1e-3)         # or lr=CosineDecay(1e-3, total_steps=...)
     opt.zero_grad(); loss.backward(); model.backward(...); opt.step()
 
-``step()`` optionally clips the global gradient norm, asks the schedule for
-this step's learning rate, and calls ``update(name, θ, g, lr)`` for every
-parameter — in place, on the active backend.  Per-parameter state (momentum,
-moments) lives in ``self.state[name]``, keyed like ``model.named_parameters()``.
+Building an optimizer moves the model's parameters and gradients into two
+flat vectors θ and g (see ``flat.py``; the layers keep computing on views of
+them).  ``step()`` optionally clips the global gradient norm, asks the schedule
+for this step's learning rate, and calls ``update(θ, g, state, scratch, lr)``.
+Every rule here is elementwise, so on the CPU θ is cut into one slice per
+core and the slices are updated by parallel threads (NumPy lets go of the
+interpreter lock inside each vector operation): the result is the same to the
+bit, in about half the time — an update streams every vector through memory a
+dozen times, and one core alone cannot draw the memory bandwidth two can.  Per-parameter state
+(momentum, moments) are vectors like θ, in ``self.buffers[key]``; for
+checkpoints ``self.state[name][key]`` views them per parameter, keyed like
+``model.named_parameters()``.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from nanoae import backend
 from nanoae.optim.clip import clip_grad_norm
+from nanoae.optim.flat import FlatParameters
 
 
 class Optimizer:
@@ -24,32 +35,56 @@ class Optimizer:
         self.lr = lr                      # a float, or a schedule: step -> learning rate
         self.clip_norm = clip_norm
         self.step_count = 0
-        self.state: dict = {}
+        self.flat = FlatParameters(model)
+        self.scratch = self.flat.new_buffer()      # working space for update(), so a step allocates nothing
+        self.buffers: dict = {}                    # state key -> vector like θ
+        self.state: dict = {}                      # parameter name -> {state key: view into self.buffers[key]}
         self.last_grad_norm = None
+
+    def add_state(self, key: str) -> None:
+        """A state vector, zero to start with (e.g. Adam's "m" and "v")."""
+        self.buffers[key] = self.flat.new_buffer()
+        for name, view in self.flat.named_views(self.buffers[key]).items():
+            self.state.setdefault(name, {})[key] = view
 
     def current_lr(self) -> float:
         return float(self.lr(self.step_count)) if callable(self.lr) else float(self.lr)
 
     def zero_grad(self) -> None:
-        self.model.zero_grad()
+        self._check_attached()
+        self.flat.grads.fill(0)
 
     def step(self) -> None:
-        params = self.model.named_parameters()
-        grads = self.model.named_gradients()
+        self._check_attached()
         if self.clip_norm is not None:
-            self.last_grad_norm = clip_grad_norm(grads.values(), self.clip_norm)
+            self.last_grad_norm = clip_grad_norm([self.flat.grads], self.clip_norm)
         lr = self.current_lr()
-        for name, param in params.items():
-            self.update(name, param, grads[name], lr)
+
+        def update_part(part):
+            state = {key: buffer[part] for key, buffer in self.buffers.items()}
+            self.update(self.flat.params[part], self.flat.grads[part], state, self.scratch[part], lr)
+
+        parts = self.flat.parts(backend.cpu_threads())
+        if len(parts) == 1:
+            update_part(parts[0])
+        else:
+            list(_thread_pool(len(parts)).map(update_part, parts))      # list(): wait, and raise any error
         self.step_count += 1
 
-    def update(self, name: str, param, grad, lr: float) -> None:
+    def update(self, param, grad, state: dict, scratch, lr: float) -> None:
+        """θ ← θ − (this optimizer's step), in place, for one slice of θ, g and the state."""
         raise NotImplementedError
 
-    def _buffers(self, name: str, param, *keys):
-        """This parameter's state buffers (zeros on first use), plus a scratch buffer."""
-        if name not in self.state:
-            xp = backend.xp()
-            self.state[name] = {key: xp.zeros_like(param) for key in (*keys, "scratch")}
-        entry = self.state[name]
-        return [entry[key] for key in (*keys, "scratch")]
+    def _check_attached(self) -> None:
+        if not self.flat.attached():
+            raise RuntimeError(f"{type(self).__name__}: the model's parameters were taken over by another "
+                               "optimizer (or replaced); build a new optimizer for the model")
+
+
+_pools: dict = {}
+
+
+def _thread_pool(workers: int) -> ThreadPoolExecutor:
+    if workers not in _pools:
+        _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="nanoae-optim")
+    return _pools[workers]

@@ -23,13 +23,15 @@ class SGD(Optimizer):
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+        if momentum:
+            self.add_state("velocity")
 
-    def update(self, name, param, grad, lr):
-        velocity, step = self._buffers(name, param, "velocity")
+    def update(self, param, grad, state, step, lr):
         step[...] = grad
         if self.weight_decay:
             step += self.weight_decay * param                 # g + λθ
         if self.momentum:
+            velocity = state["velocity"]
             velocity *= self.momentum
             velocity += step                                  # v ← μv + g
             if self.nesterov:
