@@ -1,0 +1,464 @@
+"""Training throughput, CPU against GPU and nanoae against PyTorch: the benchmark suite.
+
+    python benchmarks/throughput.py                  # the whole suite (about 15 minutes on 2 cores)
+    python benchmarks/throughput.py --smoke          # seconds: 2048 shipped digits, n = 1024, 1 repeat
+    python benchmarks/throughput.py --models lecture,hinton --batch-sizes 128 --repeats 5
+
+What one run measures: samples/s for ONE training epoch over N images
+(default all 60,000 Fashion-MNIST training images) at a batch size, for a
+model on a backend:
+
+  models    lecture  784-128-64-2 autoencoder, mirrored, sigmoid output, MSE
+            hinton   784-1000-500-250-30 autoencoder (Hinton & Salakhutdinov 2006), mirrored, MSE
+            vae      784-400-20 VAE, Bernoulli likelihood on logits, −ELBO
+            conv     the conv preset: 1→16→32 channels by 4×4 stride-2 convolutions, code 2, MSE
+  backends  numpy-f32, numpy-f64   nanoae on NumPy
+            cupy                   nanoae on CuPy (float32)
+            torch-cpu, torch-cuda  PyTorch peers (same architecture, Adam, float32,
+                                   threads = the cores this process may use)
+
+All runs use Adam (lr 1e-3).  nanoae trains through ``nanoae.training.fit``,
+the path a user takes (it reads the loss back every step, which also
+synchronises the GPU); the PyTorch loop is the idiomatic equivalent (shuffle,
+gather the uint8 batch, /255, forward, backward, step, ``loss.item()``).
+
+How (so that the numbers can be trusted on a shared, noisy machine):
+* every run is its own subprocess: a warm-up (10 batches) and then the timed
+  epoch; peak memory is that process's own peak resident set (CPU rows) or
+  the device pool's peak (GPU rows);
+* peers alternate: for each model and batch size the backends run once per
+  repeat, in an order rotated every repeat; the table quotes the median
+  samples/s, and the ratio columns the median of the per-repeat ratios;
+* the hardware limit is measured, not quoted: square matrix products
+  (n = 2048) with each backend's own library and dtype, best of 5 after a
+  warm-up (GPU: synchronised);
+* training FLOPs per sample count the matrix products only: 6 × the
+  multiply-adds of one forward pass (2 forward, 2 for ∂L/∂W, 2 for ∂L/∂x),
+  the usual convention.  Elementwise work is not counted.
+
+Output: a Markdown table on stdout, and in ``--out`` (default
+benchmarks/results/): throughput.md, throughput.json, throughput.png.
+Rows that cannot run say why.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+MODELS = ("lecture", "hinton", "vae", "conv")
+BACKENDS = ("numpy-f32", "numpy-f64", "cupy", "torch-cpu", "torch-cuda")
+PEERS = {"numpy-f32": "torch-cpu", "cupy": "torch-cuda"}     # ratio columns: nanoae / PyTorch on one device
+WARMUP_BATCHES = 10
+
+
+# --------------------------------------------------------------------------- the worker: one run
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def load_images(images: int, smoke: bool):
+    """(N, 784) uint8 training images: the shipped digits in smoke mode, Fashion-MNIST otherwise."""
+    from nanoae.data import load_dataset
+    train, _ = load_dataset("mnist-5k" if smoke else "fashion-mnist")
+    if images > len(train):
+        raise ValueError(f"asked for {images} images, {train.name} has {len(train)}")
+    return train.subset(slice(0, images))
+
+
+def build_nanoae(model: str):
+    from nanoae.losses import get_loss
+    from nanoae.models import classic_vae, conv_autoencoder, dense_autoencoder, lecture_autoencoder
+    from nanoae.objectives import ELBO, Reconstruction
+    if model == "vae":
+        return classic_vae(), ELBO()
+    build = {"lecture": lecture_autoencoder, "conv": conv_autoencoder,
+             "hinton": lambda: dense_autoencoder([784, 1000, 500, 250, 30])}[model]
+    return build(), Reconstruction(get_loss("mse", check_inputs=False))
+
+
+def run_nanoae(spec: dict) -> dict:
+    from nanoae import backend
+    from nanoae.training import fit
+    name, dtype = ("cupy", "float32") if spec["backend"] == "cupy" else ("numpy", spec["backend"][-3:].replace("f", "float"))
+    backend.use(name, dtype=dtype, seed=0)
+    data = load_images(spec["images"], spec["smoke"])
+    model, objective = build_nanoae(spec["model"])
+    batch = spec["batch"]
+    fit(model, data.subset(slice(0, min(len(data), WARMUP_BATCHES * batch))), epochs=1, batch_size=batch,
+        objective=objective, progress=False)
+    backend.synchronize()
+    history = fit(model, data, epochs=1, batch_size=batch, objective=objective, progress=False)
+    backend.synchronize()
+    result = {"samples_per_second": len(data) / history.epoch_seconds[0],
+              "final_loss": history.train_loss[-1]}
+    if name == "cupy":
+        result["device_peak_bytes"] = backend.xp().get_default_memory_pool().total_bytes()
+    return result
+
+
+def run_torch(spec: dict) -> dict:
+    import torch
+    import torch_peers
+    device = "cuda" if spec["backend"] == "torch-cuda" else "cpu"
+    torch.set_num_threads(cores())
+    torch.manual_seed(0)
+    images = torch.from_numpy(load_images(spec["images"], spec["smoke"]).images).to(device)
+    module, loss_fn = torch_peers.BUILDERS[spec["model"]]()
+    module = module.to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    batch = spec["batch"]
+
+    def epoch(rows):
+        order = rows[torch.randperm(len(rows), device=device)]
+        total = 0.0
+        for start in range(0, len(order), batch):
+            x = images[order[start:start + batch]].float() / 255
+            optimizer.zero_grad()
+            loss = loss_fn(module, x)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(x)
+        return total / len(order)
+
+    def synchronize():
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    epoch(torch.arange(min(len(images), WARMUP_BATCHES * batch), device=device))
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    synchronize()
+    started = time.perf_counter()
+    final_loss = epoch(torch.arange(len(images), device=device))
+    synchronize()
+    result = {"samples_per_second": len(images) / (time.perf_counter() - started), "final_loss": final_loss}
+    if device == "cuda":
+        result["device_peak_bytes"] = torch.cuda.max_memory_allocated()
+    return result
+
+
+def matmul_limit(spec: dict) -> dict:
+    """Best GFLOP/s of an n×n matrix product with this backend's library and dtype."""
+    n, backend_name = spec["n"], spec["backend"]
+    if backend_name.startswith("torch"):
+        import torch
+        torch.set_num_threads(cores())
+        device = "cuda" if backend_name == "torch-cuda" else "cpu"
+        a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
+        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        product = lambda: a @ b                                              # noqa: E731
+    else:
+        from nanoae import backend
+        name = "cupy" if backend_name == "cupy" else "numpy"
+        dtype = "float64" if backend_name == "numpy-f64" else "float32"
+        backend.use(name, dtype=dtype, seed=0)
+        a, b = backend.rand(n, n), backend.rand(n, n)
+        sync = backend.synchronize
+        product = lambda: a @ b                                              # noqa: E731
+    product()
+    sync()
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        product()
+        sync()
+        best = min(best, time.perf_counter() - started)
+    return {"gflops": 2 * n ** 3 / best / 1e9}
+
+
+def why_not(backend_name: str, smoke: bool) -> str | None:
+    """None when this backend can run here, else the reason it cannot."""
+    try:
+        if backend_name == "cupy":
+            import cupy
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                return "no CUDA device"
+        if backend_name.startswith("torch"):
+            import torch
+            if backend_name == "torch-cuda" and not torch.cuda.is_available():
+                return "no CUDA device for PyTorch"
+    except ImportError as error:
+        return f"{error.name or 'module'} not installed"
+    except Exception as error:                                    # e.g. a CUDA driver error
+        return f"{type(error).__name__}: {error}"
+    if not smoke:
+        from nanoae.data import DataError, load_dataset
+        try:
+            load_dataset("fashion-mnist")
+        except DataError:
+            return "Fashion-MNIST not found: apt-get install dataset-fashion-mnist, or --smoke"
+    return None
+
+
+def worker(spec_text: str) -> int:
+    spec = json.loads(spec_text)
+    try:
+        if spec["kind"] == "matmul":
+            result = matmul_limit(spec)
+        elif spec["backend"].startswith("torch"):
+            result = run_torch(spec)
+        else:
+            result = run_nanoae(spec)
+    except Exception as error:
+        result = {"error": f"{type(error).__name__}: {error}"}
+    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # this run's own peak
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- the parent: the suite
+
+
+def run_spec(spec: dict) -> dict:
+    """One spec in a fresh Python process; its JSON result (or the reason it failed)."""
+    process = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
+                             capture_output=True, text=True, cwd=ROOT)
+    lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        return {"error": f"worker failed (exit {process.returncode}): {process.stderr.strip()[-300:]}"}
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def flops_per_sample(model_name: str) -> int:
+    """6 × the multiply-adds of one forward pass through the model's Linear and convolution layers."""
+    import numpy as np
+    from nanoae import backend
+    from nanoae.layers import Conv2d, ConvTranspose2d, Linear
+    from nanoae.models import Autoencoder
+    with backend.using("numpy", dtype="float64", seed=0):
+        model, _ = build_nanoae(model_name)
+        if isinstance(model, Autoencoder):          # walk the layers in order, to learn each one's shapes
+            layers, x = [], backend.asarray(np.zeros((1, 784)))
+            for layer in model.encoder.layers + model.decoder.layers:
+                y = layer.forward(x)
+                layers.append((layer, x.shape, y.shape))
+                x = y
+        else:                                       # the VAE: Linear layers only
+            layers = [(layer, None, None) for layer in leaf_layers(model)]
+    macs = 0
+    for layer, in_shape, out_shape in layers:
+        if isinstance(layer, Linear):
+            macs += layer.in_features * layer.out_features
+        elif isinstance(layer, Conv2d):             # each output value: C_in·k² multiply-adds
+            macs += int(np.prod(out_shape[1:])) * layer.in_channels * layer.kernel_size ** 2
+        elif isinstance(layer, ConvTranspose2d):    # each input value is spread over C_out·k² outputs
+            macs += int(np.prod(in_shape[1:])) * layer.out_channels * layer.kernel_size ** 2
+    return 6 * macs
+
+
+def leaf_layers(layer):
+    children = layer.children()
+    return [layer] if not children else [leaf for child in children.values() for leaf in leaf_layers(child)]
+
+
+def machine() -> dict:
+    import numpy as np
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for module in ("torch", "cupy"):
+        try:
+            versions[module] = __import__(module).__version__
+        except ImportError:
+            versions[module] = "not installed"
+    gpu = "none"
+    try:
+        import torch
+        if torch.cuda.is_available():
+            gpu = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return {"cpu": f"{cpu}, {cores()} cores available", "gpu": gpu, "versions": versions}
+
+
+def median_ratio(runs: list, numerator: str, denominator: str):
+    ratios = [r[numerator]["samples_per_second"] / r[denominator]["samples_per_second"] for r in runs
+              if "samples_per_second" in r.get(numerator, {}) and "samples_per_second" in r.get(denominator, {})]
+    return statistics.median(ratios) if ratios else None
+
+
+def suite(args) -> dict:
+    images = args.images or (2048 if args.smoke else 60000)
+    repeats = args.repeats or (1 if args.smoke else 3)
+    n = 1024 if args.smoke else 2048
+    if max(args.batch_sizes) > images:
+        raise SystemExit(f"a batch size ({max(args.batch_sizes)}) is larger than the {images} images per epoch")
+    reasons = {b: why_not(b, args.smoke) for b in args.backends}
+    runnable = [b for b in args.backends if reasons[b] is None]
+    limits = {}
+    for b in runnable:
+        limit = run_spec({"kind": "matmul", "backend": b, "n": n})
+        limits[b] = limit.get("gflops")
+        log(f"matmul limit {b}: {limit.get('gflops', limit.get('error'))}")
+    rows = []
+    for model in args.models:
+        flops = flops_per_sample(model)
+        for batch in args.batch_sizes:
+            repeats_runs = []
+            for r in range(repeats):
+                order = runnable[r % max(1, len(runnable)):] + runnable[:r % max(1, len(runnable))]
+                runs = {}
+                for b in order:
+                    spec = {"kind": "train", "model": model, "backend": b, "batch": batch,
+                            "images": images, "smoke": args.smoke}
+                    runs[b] = run_spec(spec)
+                    log(f"{model} batch {batch} {b} repeat {r + 1}/{repeats}: "
+                        f"{runs[b].get('samples_per_second', runs[b].get('error'))}")
+                repeats_runs.append(runs)
+            for b in args.backends:
+                rows.append(summarise(model, batch, b, flops, reasons[b], limits.get(b), repeats_runs))
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+            "command": "python " + " ".join([os.path.relpath(__file__, ROOT)] + args.argv),
+            "images": images, "repeats": repeats, "matmul_n": n, "rows": rows}
+
+
+def summarise(model, batch, backend_name, flops, reason, limit, repeats_runs) -> dict:
+    row = {"model": model, "batch": batch, "backend": backend_name, "flops_per_sample": flops}
+    if reason is not None:
+        return {**row, "note": f"cannot run: {reason}"}
+    runs = [r[backend_name] for r in repeats_runs]
+    errors = [r["error"] for r in runs if "error" in r]
+    if errors:
+        return {**row, "note": f"failed: {errors[0]}"}
+    speed = statistics.median(r["samples_per_second"] for r in runs)
+    row.update(samples_per_second=speed, runs=[r["samples_per_second"] for r in runs],
+               gflops=speed * flops / 1e9, limit_gflops=limit,
+               fraction_of_limit=speed * flops / 1e9 / limit if limit else None,
+               final_loss=runs[-1]["final_loss"], note="")
+    if backend_name in ("cupy", "torch-cuda"):
+        row["peak_memory"] = max(r.get("device_peak_bytes") or 0 for r in runs)
+        row["memory_kind"] = "device pool"
+    else:
+        row["peak_memory"] = max(r.get("peak_rss_bytes") or 0 for r in runs)
+        row["memory_kind"] = "resident"
+    if backend_name in PEERS:
+        row["vs_peer"] = median_ratio(repeats_runs, backend_name, PEERS[backend_name])
+        row["peer"] = PEERS[backend_name]
+    return row
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def markdown(report: dict) -> str:
+    m = report["machine"]
+    lines = [f"Date {report['date']} · CPU: {m['cpu']} · GPU: {m['gpu']} · "
+             + " · ".join(f"{k} {v}" for k, v in m["versions"].items()),
+             f"Command: `{report['command']}` · {report['images']} images per epoch · "
+             f"median of {report['repeats']} alternating repeats · matmul limit at n = {report['matmul_n']}",
+             "",
+             "| model | batch | backend | samples/s | vs PyTorch (same device) | GFLOP/s | matmul limit | "
+             "% of limit | peak memory | note |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    for row in report["rows"]:
+        if "samples_per_second" not in row:
+            lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} | – | – | – | – | – | – | "
+                         f"{row['note']} |")
+            continue
+        ratio = f"{row['vs_peer']:.2f}×" if row.get("vs_peer") else ""
+        limit = f"{row['limit_gflops']:.0f}" if row.get("limit_gflops") else "–"
+        fraction = f"{100 * row['fraction_of_limit']:.0f} %" if row.get("fraction_of_limit") else "–"
+        memory = f"{row['peak_memory'] / 2 ** 20:.0f} MiB {row['memory_kind']}" if row.get("peak_memory") else "–"
+        lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} | {row['samples_per_second']:,.0f} | "
+                     f"{ratio} | {row['gflops']:.1f} | {limit} | {fraction} | {memory} | {row['note']} |")
+    flops = {row["model"]: row["flops_per_sample"] for row in report["rows"]}
+    lines += ["", "Training FLOPs per sample (6 × forward multiply-adds): "
+              + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in flops.items())]
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    groups = sorted({(r["model"], r["batch"]) for r in report["rows"]}, key=lambda g: (MODELS.index(g[0]), g[1]))
+    backends = [b for b in BACKENDS if any(r["backend"] == b and "samples_per_second" in r for r in report["rows"])]
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(groups)), 4))
+    width = 0.8 / max(1, len(backends))
+    for i, b in enumerate(backends):
+        speeds = [next((r.get("samples_per_second", 0) for r in report["rows"]
+                        if (r["model"], r["batch"], r["backend"]) == (*g, b)), 0) for g in groups]
+        ax.bar([k + i * width for k in range(len(groups))], speeds, width, label=b)
+    ax.set_xticks([k + width * (len(backends) - 1) / 2 for k in range(len(groups))])
+    ax.set_xticklabels([f"{m}\nbatch {b}" for m, b in groups])
+    ax.set_yscale("log")
+    ax.set_ylabel("training samples / s (log)")
+    ax.set_title(f"One epoch of {report['images']} images, Adam; {report['machine']['cpu']}", fontsize=8)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="seconds: 2048 shipped digits, 1 repeat, n = 1024")
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of {', '.join(MODELS)}")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
+    parser.add_argument("--batch-sizes", default="128,1024")
+    parser.add_argument("--images", type=int, default=None, help="images per epoch (default 60000; smoke 2048)")
+    parser.add_argument("--repeats", type=int, default=None, help="alternating repeats (default 3; smoke 1)")
+    parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.argv = list(argv)
+    if args.worker:
+        return args
+    args.models = [m for m in args.models.split(",") if m]
+    args.backends = [b for b in args.backends.split(",") if b]
+    args.batch_sizes = [int(b) for b in str(args.batch_sizes).split(",") if b]
+    for given, known, what in ((args.models, MODELS, "model"), (args.backends, BACKENDS, "backend")):
+        unknown = [g for g in given if g not in known]
+        if unknown:
+            parser.error(f"unknown {what} {unknown}; choose from {', '.join(known)}")
+    if any(b < 1 for b in args.batch_sizes) or (args.images is not None and args.images < 1):
+        parser.error("batch sizes and --images must be positive")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    if args.worker:
+        return worker(args.worker)
+    from nanoae.io import atomic_write
+    report = suite(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown(report)
+    with atomic_write(out / "throughput.md", "w") as f:
+        f.write(table)
+    with atomic_write(out / "throughput.json", "w") as f:
+        json.dump(report, f, indent=1)
+    plot(report, out / "throughput.png")
+    print(table)
+    log(f"wrote {out / 'throughput.md'}, throughput.json, throughput.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
