@@ -58,23 +58,24 @@ class Conv2d(_ConvBase):
         k, s, p = self.kernel_size, self.stride, self.padding
         oh = output_size(h, k, s, p, repr(self), "height")
         ow = output_size(w, k, s, p, repr(self), "width")
-        cols = im2col(x.transpose(1, 0, 2, 3), k, k, s, p, oh, ow)              # (C, KH, KW, N, OH, OW)
-        columns = cols.reshape(-1, n * oh * ow)                                 # Xᵀ: (C·KH·KW, N·OH·OW)
+        cols = im2col(x.transpose(1, 2, 3, 0), k, k, s, p, oh, ow)              # (C, KH, KW, OH, OW, N)
+        columns = cols.reshape(-1, oh * ow * n)                                 # Xᵀ: (C·KH·KW, OH·OW·N)
         self.cache = (columns, (n, h, w, oh, ow))
-        out = self.params["W"].reshape(self.out_channels, -1) @ columns         # W₂ Xᵀ: (F, N·OH·OW)
-        out = out.reshape(self.out_channels, n, oh, ow) + self.params["b"].reshape(-1, 1, 1, 1)
-        return out.transpose(1, 0, 2, 3)                                        # (N, F, OH, OW)
+        out = self.params["W"].reshape(self.out_channels, -1) @ columns         # W₂ Xᵀ: (F, OH·OW·N)
+        out = out.reshape(self.out_channels, oh, ow, n)
+        out += self.params["b"].reshape(-1, 1, 1, 1)
+        return out.transpose(3, 0, 1, 2)                                        # (N, F, OH, OW)
 
     def backward(self, dout):
         columns, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, c = self.kernel_size, self.in_channels
-        dout_t = dout.transpose(1, 0, 2, 3).reshape(self.out_channels, -1)       # (F, N·OH·OW)
+        dout_t = dout.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)       # (F, OH·OW·N)
         self.grads["W"] += (dout_t @ columns.T).reshape(self.params["W"].shape)  # product 1
         self.grads["b"] += dout_t.sum(axis=1)
-        dcolumns = self.params["W"].reshape(self.out_channels, -1).T @ dout_t    # product 2: (C·KH·KW, N·OH·OW)
-        dx = col2im(dcolumns.reshape(c, k, k, n, oh, ow), h, w, self.stride, self.padding)   # (C, N, H, W)
-        return dx.transpose(1, 0, 2, 3)
+        dcolumns = self.params["W"].reshape(self.out_channels, -1).T @ dout_t    # product 2: (C·KH·KW, OH·OW·N)
+        dx = col2im(dcolumns.reshape(c, k, k, oh, ow, n), h, w, self.stride, self.padding)   # (C, H, W, N)
+        return dx.transpose(3, 0, 1, 2)
 
     def __repr__(self):
         return (f"Conv2d({self.in_channels}→{self.out_channels}, kernel {self.kernel_size}, "
@@ -107,22 +108,22 @@ class ConvTranspose2d(_ConvBase):
         n, _, h, w = x.shape
         oh, ow = self._output_size(h, "height"), self._output_size(w, "width")
         k, s, p = self.kernel_size, self.stride, self.padding
-        x_t = x.transpose(1, 0, 2, 3).reshape(self.in_channels, -1)               # xᵀ: (C_in, N·H·W)
+        x_t = x.transpose(1, 2, 3, 0).reshape(self.in_channels, -1)               # xᵀ: (C_in, H·W·N)
         self.cache = (x_t, (n, h, w, oh, ow))
-        columns = self.params["W"].reshape(self.in_channels, -1).T @ x_t         # W₂ᵀ xᵀ: (C_out·KH·KW, N·H·W)
-        out = col2im(columns.reshape(self.out_channels, k, k, n, h, w), oh, ow, s, p)   # (C_out, N, OH, OW)
+        columns = self.params["W"].reshape(self.in_channels, -1).T @ x_t         # W₂ᵀ xᵀ: (C_out·KH·KW, H·W·N)
+        out = col2im(columns.reshape(self.out_channels, k, k, h, w, n), oh, ow, s, p)   # (C_out, OH, OW, N)
         out = out + self.params["b"].reshape(-1, 1, 1, 1)                        # output_padding: a longer kept region
-        return out.transpose(1, 0, 2, 3)                                          # (N, C_out, OH, OW)
+        return out.transpose(3, 0, 1, 2)                                          # (N, C_out, OH, OW)
 
     def backward(self, dout):
         x_t, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, s, p = self.kernel_size, self.stride, self.padding
         self.grads["b"] += dout.sum(axis=(0, 2, 3))
-        dcolumns = im2col(dout.transpose(1, 0, 2, 3), k, k, s, p, h, w).reshape(-1, n * h * w)
+        dcolumns = im2col(dout.transpose(1, 2, 3, 0), k, k, s, p, h, w).reshape(-1, h * w * n)
         self.grads["W"] += (x_t @ dcolumns.T).reshape(self.params["W"].shape)    # product 1
-        dx_t = self.params["W"].reshape(self.in_channels, -1) @ dcolumns          # product 2: (C_in, N·H·W)
-        return dx_t.reshape(self.in_channels, n, h, w).transpose(1, 0, 2, 3)
+        dx_t = self.params["W"].reshape(self.in_channels, -1) @ dcolumns          # product 2: (C_in, H·W·N)
+        return dx_t.reshape(self.in_channels, h, w, n).transpose(3, 0, 1, 2)
 
     def __repr__(self):
         return (f"ConvTranspose2d({self.in_channels}→{self.out_channels}, kernel {self.kernel_size}, "

@@ -29,19 +29,21 @@ class MaxPool2d(Layer):
         n, c, h, w = x.shape
         k, s = self.kernel_size, self.stride
         oh, ow = output_size(h, k, s, 0, repr(self), "height"), output_size(w, k, s, 0, repr(self), "width")
-        planes = x.reshape(1, n * c, h, w)                                     # every (image, channel) a plane
-        windows = im2col(planes, k, k, s, 0, oh, ow).reshape(k * k, n * c, oh, ow)   # each window's k·k values
-        argmax = windows.argmax(axis=0)                                         # (N·C, OH, OW)
+        planes = x.transpose(2, 3, 0, 1).reshape(1, h, w, n * c)               # every (image, channel) a plane
+        windows = im2col(planes, k, k, s, 0, oh, ow).reshape(k * k, oh, ow, n * c)   # each window's k·k values
+        argmax = windows.argmax(axis=0)                                         # (OH, OW, N·C)
         self.cache = (argmax, (n, c, h, w, oh, ow))
-        return windows.max(axis=0).reshape(n, c, oh, ow)
+        return windows.max(axis=0).reshape(oh, ow, n, c).transpose(2, 3, 0, 1)   # (N, C, OH, OW)
 
     def backward(self, dout):
         argmax, (n, c, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, c, oh, ow))
         k = self.kernel_size
         positions = backend.xp().arange(k * k).reshape(k * k, 1, 1, 1)
-        routed = (positions == argmax[None]) * dout.reshape(1, n * c, oh, ow)   # dout at each window's max
-        return col2im(routed.reshape(1, k, k, n * c, oh, ow), h, w, self.stride, 0).reshape(n, c, h, w)
+        dout_planes = dout.transpose(2, 3, 0, 1).reshape(1, oh, ow, n * c)
+        routed = (positions == argmax[None]) * dout_planes                      # dout at each window's max
+        dx = col2im(routed.reshape(1, k, k, oh, ow, n * c), h, w, self.stride, 0)   # (1, H, W, N·C)
+        return dx.reshape(h, w, n, c).transpose(2, 3, 0, 1)
 
     def __repr__(self):
         return f"MaxPool2d(kernel {self.kernel_size}, stride {self.stride})"
