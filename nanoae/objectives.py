@@ -2,7 +2,9 @@
 
 An objective has ``forward(model, x, target=None) -> L`` (a 0-d device
 array; the target defaults to x itself, as an autoencoder's does),
-``backward(model) -> ∂L/∂x`` (filling every parameter's gradient),
+``backward(model, input_grad=True) -> ∂L/∂x`` (filling every parameter's
+gradient; with input_grad=False, as ``fit`` calls it, ∂L/∂x is not computed
+and None is returned),
 ``terms()`` (the parts of L worth reporting, as floats) and
 ``start_epoch(epoch)`` (for schedules).
 
@@ -49,14 +51,14 @@ class Reconstruction:
         self.reconstruction = self.loss.forward(out, target)
         return self.reconstruction + self.penalty                   # + 0.0 without penalties: bit for bit the same
 
-    def backward(self, model):
+    def backward(self, model, input_grad=True):
         dout = self.loss.backward()
         if self.l1:
             sign = (self.code > 0).astype(self.code.dtype) - (self.code < 0).astype(self.code.dtype)
             dz = model.decoder.backward(dout) + sign * (self.l1 / len(self.code))     # ∂λ₁|z|/∂z = λ₁ sign(z)
-            dx = model.encoder.backward(dz)
+            dx = model.encoder.backward(dz, input_grad)
         else:
-            dx = model.backward(dout)
+            dx = model.backward(dout, input_grad)
         if self.weight_decay:
             grads = model.named_gradients()
             for name, w in _weights(model).items():
@@ -95,9 +97,9 @@ class ELBO:
         self.kl = self.kl_loss.forward(*model.latent)                        # KL(q ‖ p), nats/image
         return self.reconstruction + self.current_beta * self.kl
 
-    def backward(self, model):
+    def backward(self, model, input_grad=True):
         dmu, dlogvar = self.kl_loss.backward(self.current_beta)
-        return model.backward(model.likelihood.backward(), dmu, dlogvar)
+        return model.backward(model.likelihood.backward(), dmu, dlogvar, input_grad=input_grad)
 
     def terms(self) -> dict:
         reconstruction, kl = float(self.reconstruction), float(self.kl)

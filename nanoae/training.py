@@ -3,7 +3,7 @@
     for epoch in 1..E:
         for each minibatch x (shuffled afresh each epoch):
             L = objective.forward(model, x)       # e.g. loss(model(x), x), or the VAE's −ELBO
-            objective.backward(model)             # fills ∂L/∂θ for every θ
+            objective.backward(model)             # fills ∂L/∂θ for every θ (not ∂L/∂x: x is data)
             optimizer.step()                      # θ ← θ − update
         record the mean train loss (and its terms) and the test loss
 
@@ -126,7 +126,7 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
             optimizer.zero_grad()
             with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
                 value = objective.forward(model, x)
-                objective.backward(model)
+                objective.backward(model, input_grad=False)
             value = float(value)
             if not math.isfinite(value):
                 raise DivergedError(

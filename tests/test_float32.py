@@ -34,7 +34,8 @@ def watch_dtypes(model, seen):
             def recorded(*args, _original=original, _name=f"{layer!r}.{method}", **kwargs):
                 out = _original(*args, **kwargs)
                 for array in out if isinstance(out, tuple) else (out,):
-                    seen.append((_name, str(array.dtype)))
+                    if array is not None:                # None: a skipped ∂L/∂x (input_grad=False)
+                        seen.append((_name, str(array.dtype)))
                 return out
             setattr(layer, method, recorded)
 

@@ -34,4 +34,4 @@ def test_the_breakpoint_line_in_tutorial_2_is_the_start_of_linear_backward():
     number = int(re.search(r"b nanoae/layers/linear\.py:(\d+)", text).group(1))
     assert f"Line {number} of `nanoae/layers/linear.py`" in text
     lines = (ROOT / "nanoae" / "layers" / "linear.py").read_text().splitlines()
-    assert lines[number - 2].strip() == "def backward(self, dout):" and lines[number - 1].strip() == "x = self._cached()"
+    assert lines[number - 2].strip().startswith("def backward(self, dout") and lines[number - 1].strip() == "x = self._cached()"

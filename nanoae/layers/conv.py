@@ -66,13 +66,15 @@ class Conv2d(_ConvBase):
         out += self.params["b"].reshape(-1, 1, 1, 1)
         return out.transpose(3, 0, 1, 2)                                        # (N, F, OH, OW)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         columns, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, c = self.kernel_size, self.in_channels
         dout_t = dout.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)       # (F, OH·OW·N)
         self.grads["W"] += (dout_t @ columns.T).reshape(self.params["W"].shape)  # product 1
         self.grads["b"] += dout_t.sum(axis=1)
+        if not input_grad:
+            return None
         dcolumns = self.params["W"].reshape(self.out_channels, -1).T @ dout_t    # product 2: (C·KH·KW, OH·OW·N)
         dx = col2im(dcolumns.reshape(c, k, k, oh, ow, n), h, w, self.stride, self.padding)   # (C, H, W, N)
         return dx.transpose(3, 0, 1, 2)
@@ -115,13 +117,15 @@ class ConvTranspose2d(_ConvBase):
         out = out + self.params["b"].reshape(-1, 1, 1, 1)                        # output_padding: a longer kept region
         return out.transpose(3, 0, 1, 2)                                          # (N, C_out, OH, OW)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         x_t, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, s, p = self.kernel_size, self.stride, self.padding
         self.grads["b"] += dout.sum(axis=(0, 2, 3))
         dcolumns = im2col(dout.transpose(1, 2, 3, 0), k, k, s, p, h, w).reshape(-1, h * w * n)
         self.grads["W"] += (x_t @ dcolumns.T).reshape(self.params["W"].shape)    # product 1
+        if not input_grad:
+            return None
         dx_t = self.params["W"].reshape(self.in_channels, -1) @ dcolumns          # product 2: (C_in, H·W·N)
         return dx_t.reshape(self.in_channels, h, w, n).transpose(3, 0, 1, 2)
 

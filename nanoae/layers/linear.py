@@ -7,7 +7,7 @@ Here, a batch of B row vectors x ∈ R^(B×in):
 Backward, given dout = ∂L/∂y ∈ R^(B×out):
     ∂L/∂W = doutᵀ x       ∈ R^(out×in)
     ∂L/∂b = Σ_batch dout  ∈ R^out
-    ∂L/∂x = dout W        ∈ R^(B×in)
+    ∂L/∂x = dout W        ∈ R^(B×in)     (skipped with input_grad=False: see Sequential)
 """
 from __future__ import annotations
 
@@ -33,12 +33,12 @@ class Linear(Layer):
         out += self.params["b"]
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         x = self._cached()
         self._check_dout(dout, (x.shape[0], self.out_features))
         self.grads["W"] += backend.xp().matmul(dout.T, x, out=self._dW)  # doutᵀ x: (out, in)
         self.grads["b"] += dout.sum(axis=0)                             # (out,)
-        return dout @ self.params["W"]                                  # (B, in)
+        return dout @ self.params["W"] if input_grad else None          # (B, in)
 
     def _check_input(self, x):
         backend.check_array(x, f"{self!r}.forward")

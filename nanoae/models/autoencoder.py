@@ -34,10 +34,11 @@ class Autoencoder(Layer):
 
     reconstruct = forward
 
-    def backward(self, dout):
-        """dout = ∂L/∂x̂ → ∂L/∂x, filling every parameter's gradient."""
+    def backward(self, dout, input_grad=True):
+        """dout = ∂L/∂x̂ → ∂L/∂x, filling every parameter's gradient (None with input_grad=False,
+        which skips the first layer's product for ∂L/∂x: see Sequential)."""
         self._cached()
-        return self.encoder.backward(self.decoder.backward(dout))
+        return self.encoder.backward(self.decoder.backward(dout), input_grad)
 
     def __repr__(self):
         return f"Autoencoder(encoder={self.encoder!r}, decoder={self.decoder!r})"

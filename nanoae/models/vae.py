@@ -65,8 +65,9 @@ class VAE(Layer):
         self.cache = (mu, logvar, eps, sigma)
         return self.decoder.forward(z)
 
-    def backward(self, dout, dmu_extra=None, dlogvar_extra=None):
-        """dout = ∂L/∂(decoder output); the extras are the KL term's ∂/∂μ and ∂/∂log σ²."""
+    def backward(self, dout, dmu_extra=None, dlogvar_extra=None, input_grad=True):
+        """dout = ∂L/∂(decoder output); the extras are the KL term's ∂/∂μ and ∂/∂log σ².
+        Returns ∂L/∂x, or None with input_grad=False (see Sequential)."""
         mu, logvar, eps, sigma = self._cached()
         dz = self.decoder.backward(dout)                               # (B, d)
         dmu = dz if dmu_extra is None else dz + dmu_extra
@@ -75,7 +76,7 @@ class VAE(Layer):
             dlogvar = dlogvar + dlogvar_extra
         dlogvar = dlogvar * self._logvar_inside                         # the clamp's derivative
         dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)
-        return self.encoder.backward(dh)
+        return self.encoder.backward(dh, input_grad)
 
     @property
     def latent(self):
