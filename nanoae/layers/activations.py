@@ -60,9 +60,8 @@ class Sigmoid(_Elementwise):
         return out, out
 
     def _backward(self, dout, out):
-        dx = 1 - out
-        dx *= out
-        dx *= dout                                   # dout · σ(1 − σ)
+        dx = dout * out
+        dx *= 1 - out                                # dout · σ(1 − σ)
         return dx
 
 

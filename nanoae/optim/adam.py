@@ -44,11 +44,11 @@ class Adam(Optimizer):
         xp.multiply(grad, grad, out=scratch)
         scratch *= 1 - b2
         v += scratch                                          # v ← β2 v + (1−β2) g²
-        step = lr / (1 - b1 ** t)                             # α_t = η / (1 − β1^t)
         xp.sqrt(v, out=scratch)
-        scratch *= 1 / (math.sqrt(1 - b2 ** t) * step)
-        scratch += self.eps / step                            # (√v̂ + ε) / α_t
-        xp.divide(m, scratch, out=scratch)                    # α_t m / (√v̂ + ε) = η m̂ / (√v̂ + ε)
+        scratch *= 1 / math.sqrt(1 - b2 ** t)
+        scratch += self.eps                                   # √v̂ + ε
+        xp.divide(m, scratch, out=scratch)
+        scratch *= lr / (1 - b1 ** t)                         # η m̂ / (√v̂ + ε)
         param -= scratch
 
 
