@@ -38,7 +38,9 @@ How (so that the numbers can be trusted on a shared, noisy machine):
   the usual convention.  Elementwise work is not counted.
 
 Output: a Markdown table on stdout, and in ``--out`` (default
-benchmarks/results/): throughput.md, throughput.json, throughput.png.
+benchmarks/results/, or benchmarks/results/smoke/ with --smoke, so a smoke run
+never overwrites the recorded one): throughput.md, throughput.json,
+throughput.png.
 Rows that cannot run say why.
 """
 from __future__ import annotations
@@ -72,10 +74,10 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def load_images(images: int, smoke: bool):
+def load_images(images: int, smoke: bool, download: bool = False):
     """(N, 784) uint8 training images: the shipped digits in smoke mode, Fashion-MNIST otherwise."""
     from nanoae.data import load_dataset
-    train, _ = load_dataset("mnist-5k" if smoke else "fashion-mnist")
+    train, _ = load_dataset("mnist-5k" if smoke else "fashion-mnist", download=download)
     if images > len(train):
         raise ValueError(f"asked for {images} images, {train.name} has {len(train)}")
     return train.subset(slice(0, images))
@@ -97,7 +99,7 @@ def run_nanoae(spec: dict) -> dict:
     from nanoae.training import fit
     name, dtype = ("cupy", "float32") if spec["backend"] == "cupy" else ("numpy", spec["backend"][-3:].replace("f", "float"))
     backend.use(name, dtype=dtype, seed=0)
-    data = load_images(spec["images"], spec["smoke"])
+    data = load_images(spec["images"], spec["smoke"], spec["download"])
     model, objective = build_nanoae(spec["model"])
     batch = spec["batch"]
     fit(model, data.subset(slice(0, min(len(data), WARMUP_BATCHES * batch))), epochs=1, batch_size=batch,
@@ -118,7 +120,7 @@ def run_torch(spec: dict) -> dict:
     device = "cuda" if spec["backend"] == "torch-cuda" else "cpu"
     torch.set_num_threads(cores())
     torch.manual_seed(0)
-    images = torch.from_numpy(load_images(spec["images"], spec["smoke"]).images).to(device)
+    images = torch.from_numpy(load_images(spec["images"], spec["smoke"], spec["download"]).images).to(device)
     module, loss_fn = torch_peers.BUILDERS[spec["model"]]()
     module = module.to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
@@ -182,7 +184,7 @@ def matmul_limit(spec: dict) -> dict:
     return {"gflops": 2 * n ** 3 / best / 1e9}
 
 
-def why_not(backend_name: str, smoke: bool) -> str | None:
+def why_not(backend_name: str, smoke: bool, download: bool = False) -> str | None:
     """None when this backend can run here, else the reason it cannot."""
     try:
         if backend_name == "cupy":
@@ -200,9 +202,9 @@ def why_not(backend_name: str, smoke: bool) -> str | None:
     if not smoke:
         from nanoae.data import DataError, load_dataset
         try:
-            load_dataset("fashion-mnist")
-        except DataError:
-            return "Fashion-MNIST not found: apt-get install dataset-fashion-mnist, or --smoke"
+            load_dataset("fashion-mnist", download=download)
+        except DataError as error:
+            return f"Fashion-MNIST not available ({error}); apt-get install dataset-fashion-mnist, or --download"
     return None
 
 
@@ -305,7 +307,7 @@ def suite(args) -> dict:
     n = 1024 if args.smoke else 2048
     if max(args.batch_sizes) > images:
         raise SystemExit(f"a batch size ({max(args.batch_sizes)}) is larger than the {images} images per epoch")
-    reasons = {b: why_not(b, args.smoke) for b in args.backends}
+    reasons = {b: why_not(b, args.smoke, args.download) for b in args.backends}
     runnable = [b for b in args.backends if reasons[b] is None]
     limits = measure_limits(runnable, n, {})
     rows, results = [], []
@@ -318,7 +320,7 @@ def suite(args) -> dict:
                 runs = {}
                 for b in order:
                     spec = {"kind": "train", "model": model, "backend": b, "batch": batch,
-                            "images": images, "smoke": args.smoke}
+                            "images": images, "smoke": args.smoke, "download": args.download}
                     runs[b] = run_spec(spec)
                     log(f"{model} batch {batch} {b} repeat {r + 1}/{repeats}: "
                         f"{runs[b].get('samples_per_second', runs[b].get('error'))}")
@@ -395,8 +397,11 @@ def markdown(report: dict) -> str:
         lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} | {row['samples_per_second']:,.0f} | "
                      f"{ratio} | {row['gflops']:.1f} | {limit} | {fraction} | {memory} | {row['note']} |")
     flops = {row["model"]: row["flops_per_sample"] for row in report["rows"]}
-    lines += ["", "Training FLOPs per sample (6 × forward multiply-adds): "
-              + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in flops.items())]
+    lines += ["", "Training FLOPs per sample (6 × forward multiply-adds, matrix products only; this counts the "
+              "first layer's ∂L/∂x, which neither nanoae nor PyTorch computes for data — the lecture network does "
+              "15 % fewer): " + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in flops.items()),
+              "Peak memory: the run's whole process (Python, the libraries, the data set, the model); GPU rows: "
+              "the device pool's peak."]
     return "\n".join(lines) + "\n"
 
 
@@ -435,7 +440,9 @@ def parse(argv):
     parser.add_argument("--batch-sizes", default="128,1024")
     parser.add_argument("--images", type=int, default=None, help="images per epoch (default 60000; smoke 2048)")
     parser.add_argument("--repeats", type=int, default=None, help="alternating repeats (default 3; smoke 1)")
-    parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--out", default=None,
+                        help="output folder (default benchmarks/results/; smoke: benchmarks/results/smoke/)")
+    parser.add_argument("--download", action="store_true", help="fetch Fashion-MNIST if it is not found")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = list(argv)
@@ -459,7 +466,7 @@ def main(argv=None) -> int:
         return worker(args.worker)
     from nanoae.io import atomic_write
     report = suite(args)
-    out = Path(args.out)
+    out = Path(args.out or (HERE / "results" / "smoke" if args.smoke else HERE / "results"))
     out.mkdir(parents=True, exist_ok=True)
     table = markdown(report)
     with atomic_write(out / "throughput.md", "w") as f:

@@ -39,7 +39,7 @@ class VAE(nn.Module):
 
     def neg_elbo(self, x):
         h = self.trunk(x)
-        mu, logvar = self.mu(h), self.logvar(h)
+        mu, logvar = self.mu(h), self.logvar(h).clamp(-30.0, 20.0)      # nanoae clamps log σ² the same way
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
         reconstruction = F.binary_cross_entropy_with_logits(self.decoder(z), x, reduction="sum")
         kl = -0.5 * torch.sum(1 + logvar - mu * mu - logvar.exp())
