@@ -49,10 +49,42 @@ for name in available:
     print(f"{name:<9} one epoch of the lecture's network on 4,000 digits: {time_one_epoch(name, train):.3f} s")
 
 # %% [markdown]
-# The emulated device runs NumPy underneath, so it times like NumPy plus a little wrapping; on a
+# The emulated device runs NumPy underneath, so it times about like NumPy (the wrapping costs
+# little; it updates the parameters in one thread where NumPy uses one per core); on a
 # real GPU, small networks at small batches are launch-bound (each layer is a few kernel
-# launches of microseconds) and large batches are where the GPU wins. nanoae's CPU-vs-GPU
-# benchmark suite, and its measured numbers, are still to come (see `benchmarks/README.md`).
+# launches of microseconds) and large batches are where the GPU wins.
+#
+# ## The numbers from the benchmark suite
+#
+# `python benchmarks/throughput.py` times one training epoch over 60,000 Fashion-MNIST images
+# for four models on every backend present — nanoae on NumPy and CuPy, PyTorch on CPU and CUDA
+# as peers — alternating the backends over repeats and quoting medians, beside each device's
+# measured matrix-multiply limit (`benchmarks/RESULTS.md` explains every column). Its recorded
+# run, read back from `benchmarks/results/throughput.json`:
+
+# %%
+import json
+from pathlib import Path
+
+candidates = [Path("benchmarks/results/throughput.json"),          # run from the repository root
+              Path("../benchmarks/results/throughput.json")]       # or from tutorials/ (Jupyter)
+recorded_file = next((path for path in candidates if path.exists()), None)
+if recorded_file is None:
+    print("No recorded run found: start this tutorial from the repository root or from tutorials/")
+else:
+    recorded = json.loads(recorded_file.read_text())
+    print(f"{recorded['date']} · {recorded['machine']['cpu']} · GPU: {recorded['machine']['gpu']}")
+    for row in recorded["rows"]:
+        if row["model"] == "lecture":
+            speed = (f"{row['samples_per_second']:>9,.0f} samples/s" if "samples_per_second" in row
+                     else row["note"])
+            print(f"  lecture network, batch {row['batch']:>4}, {row['backend']:<10} {speed}")
+
+# %% [markdown]
+# That run was made on a 2-core machine with no GPU, so the `cupy` and `torch-cuda` rows say
+# why they could not run rather than showing a number: the suite never invents one. On a GPU
+# machine the same command fills them in, with the GPU timed the way this tutorial times it —
+# warm-up first, then synchronise before reading the clock.
 
 # %% What a leak looks like: a host array fed to a device model is a clear error
 with backend.using("emulated"):
