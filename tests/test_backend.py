@@ -1,4 +1,5 @@
 """The backend switch: one place decides the array module, and the emulated device catches leaks."""
+import os
 import subprocess
 import sys
 
@@ -152,3 +153,24 @@ def test_asarray_never_shares_memory_with_user_data(name):
         device = backend.asarray(host)
         device *= 5
     np.testing.assert_array_equal(host, np.ones(3))
+
+
+def test_import_sets_the_openblas_polling_default_unless_the_user_did():
+    code = "import os, nanoae; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True).stdout.strip() == "22"
+    env["OPENBLAS_THREAD_TIMEOUT"] = "26"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True).stdout.strip() == "26"
+
+
+def test_cpu_threads_follows_the_setting_and_the_backend(monkeypatch):
+    monkeypatch.setenv("NANOAE_THREADS", "3")
+    with backend.using("numpy"):
+        assert backend.cpu_threads() == 3
+    with backend.using("emulated"):
+        assert backend.cpu_threads() == 1
+    monkeypatch.delenv("NANOAE_THREADS")
+    with backend.using("numpy"):
+        assert backend.cpu_threads() >= 1

@@ -3,7 +3,6 @@ benchmarks/, not in tests)."""
 import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
