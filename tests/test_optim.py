@@ -164,7 +164,7 @@ def test_the_optimizer_flattens_parameters_without_changing_them():
 def test_flat_update_equals_the_per_parameter_rule():
     """Adam on θ in one slice per thread gives the textbook per-parameter result."""
     backend.seed(4)
-    model = dense_autoencoder([300, 250, 3])                  # large enough for several slices
+    model = dense_autoencoder([784, 1000, 3])                 # large enough for several slices
     opt = Adam(model, lr=1e-2)
     assert len(opt.flat.parts(3)) == 3
     before = {name: p.copy() for name, p in model.named_parameters().items()}
@@ -211,7 +211,7 @@ def test_the_thread_count_does_not_change_a_single_bit(monkeypatch):
     for threads in ("1", "2", "3"):
         monkeypatch.setenv("NANOAE_THREADS", threads)
         backend.seed(5)
-        model = dense_autoencoder([300, 250, 3])
+        model = dense_autoencoder([784, 1000, 3])
         opt = AdamW(model, lr=1e-2, weight_decay=0.1)
         for _ in range(3):
             for g in model.named_gradients().values():
@@ -227,3 +227,8 @@ def test_bad_thread_setting_is_a_clear_error(monkeypatch):
     opt = Adam(Quadratic(np.eye(1), np.zeros(1), np.zeros(1)))
     with pytest.raises(backend.BackendError, match="NANOAE_THREADS must be a positive integer"):
         opt.step()
+
+
+def test_a_small_model_is_updated_in_one_thread_a_large_one_in_several():
+    assert len(Adam(lecture_autoencoder()).flat.parts(2)) == 1           # 218,514 parameters
+    assert len(Adam(dense_autoencoder([784, 1000, 3])).flat.parts(2)) == 2
