@@ -232,3 +232,33 @@ def test_bad_thread_setting_is_a_clear_error(monkeypatch):
 def test_a_small_model_is_updated_in_one_thread_a_large_one_in_several():
     assert len(Adam(lecture_autoencoder()).flat.parts(2)) == 1           # 218,514 parameters
     assert len(Adam(dense_autoencoder([784, 1000, 3])).flat.parts(2)) == 2
+
+
+def test_blocks_cover_each_part_exactly_once():
+    opt = Adam(dense_autoencoder([784, 1000, 3]))
+    for part in opt.flat.parts(2):
+        blocks = opt.flat.blocks(part, size=1000)
+        assert blocks[0].start == part.start and blocks[-1].stop == part.stop
+        assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:]))
+        assert all(0 < b.stop - b.start <= 1000 for b in blocks)
+
+
+@pytest.mark.parametrize("make", [lambda m: AdamW(m, lr=1e-2, weight_decay=0.1),
+                                  lambda m: SGD(m, lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.1)])
+def test_updating_block_by_block_does_not_change_a_single_bit(monkeypatch, make):
+    """The cache-sized blocks are a speed choice only: one block per part gives the same θ."""
+    from nanoae.optim import flat
+    results = []
+    for block in (flat.BLOCK, 4099, 1 << 30):
+        monkeypatch.setattr(flat, "BLOCK", block)
+        backend.seed(6)
+        model = dense_autoencoder([784, 1000, 3])
+        opt = make(model)
+        assert len(opt._blocks(opt.flat.parts(1)[0])) == -(-opt.flat.size // block)
+        for _ in range(3):
+            for g in model.named_gradients().values():
+                g[...] = backend.randn(*g.shape)
+            opt.step()
+        results.append(opt.flat.params.copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
