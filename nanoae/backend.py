@@ -259,6 +259,26 @@ def cpu_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def flush_subnormals(a, scratch=None) -> None:
+    """Set the subnormal entries of ``a`` (0 < |a| < the smallest normal float:
+    1.2e-38 in float32, 2.2e-308 in float64) to zero, in place.
+
+    x86 CPUs compute on subnormal numbers dozens of times slower than on normal
+    ones (a float32 multiply 54× slower here, benchmarks/RESULTS.md), and training
+    makes them: σ(1 − σ)·dout for a saturated sigmoid output, and Adam's
+    m ← 0.9 m for a weight whose gradient stays zero, which rounding then
+    leaves stuck just above zero for ever.  A number that small moves no
+    parameter, so zero is as good, and fast.  ``scratch`` (same shape as ``a``)
+    saves one temporary.  A GPU computes on subnormals at full speed, so on CuPy
+    this does nothing.
+    """
+    if _current().name == "cupy":
+        return
+    xp = _current().xp
+    magnitude = xp.abs(a, out=scratch)
+    xp.putmask(a, magnitude < np.finfo(a.dtype).tiny, 0)      # zeros stay zero (−0 becomes +0)
+
+
 def check_array(x, where: str) -> None:
     """Clear error when ``x`` is not a floating array of the active backend."""
     b = _current()

@@ -60,8 +60,10 @@ class Sigmoid(_Elementwise):
         return out, out
 
     def _backward(self, dout, out):
+        one_minus_out = 1 - out
         dx = dout * out
-        dx *= 1 - out                                # dout · σ(1 − σ)
+        dx *= one_minus_out                          # dout · σ(1 − σ)
+        backend.flush_subnormals(dx, one_minus_out)  # σ ≈ 0 makes numbers too small to matter, and slow
         return dx
 
 

@@ -40,6 +40,8 @@ class Adam(Optimizer):
         m *= b1
         xp.multiply(grad, 1 - b1, out=scratch)
         m += scratch                                          # m ← β1 m + (1−β1) g
+        if self.flush_due():
+            backend.flush_subnormals(m, scratch)              # g = 0 for long leaves m stuck near 0, and slow
         v *= b2
         xp.multiply(grad, grad, out=scratch)
         scratch *= 1 - b2

@@ -9,6 +9,7 @@ These are PyTorch's conventions, so settings carry over.
 """
 from __future__ import annotations
 
+from nanoae import backend
 from nanoae.optim.base import Optimizer
 
 
@@ -34,6 +35,8 @@ class SGD(Optimizer):
             velocity = state["velocity"]
             velocity *= self.momentum
             velocity += step                                  # v ← μv + g
+            if self.flush_due():
+                backend.flush_subnormals(velocity)            # as Adam's m: stuck near 0 when g = 0
             if self.nesterov:
                 step += self.momentum * velocity              # g + μv
             else:

@@ -1,0 +1,93 @@
+"""Subnormal numbers are flushed to zero where training makes them.
+
+A CPU computes on subnormals (0 < |x| < 1.2e-38 in float32) dozens of times
+slower than on normal numbers; before the flush, the lecture autoencoder's step
+took twice as long after 20 epochs on the shipped digits (benchmarks/RESULTS.md).
+Training makes them in two places: a saturated sigmoid's σ(1 − σ)·dout, and a
+momentum that decays while its gradient stays zero (rounding then leaves it
+stuck just above zero).  The flush must catch both without changing any
+normal number.
+"""
+import numpy as np
+import pytest
+
+from nanoae import backend
+from nanoae.layers import Linear, Sequential, Sigmoid
+from nanoae.optim import SGD, Adam, AdamW
+
+from tests.conftest import BACKENDS
+
+NON_CUPY = [name for name in BACKENDS if name != "cupy"]
+
+
+def subnormal_count(a) -> int:
+    a = backend.to_numpy(a)
+    return int(np.count_nonzero((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)))
+
+
+@pytest.mark.parametrize("name", NON_CUPY)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_flush_zeroes_subnormals_and_nothing_else(name, dtype):
+    info = np.finfo(dtype)
+    values = np.array([0.0, -0.0, info.tiny, -info.tiny, info.tiny / 2, -info.tiny / 1000,
+                       info.smallest_subnormal, 1.0, -3.5e-20, info.max, np.inf, -np.inf, np.nan],
+                      dtype=dtype)
+    assert subnormal_count(values) == 3
+    with backend.using(name, dtype=dtype):
+        a = backend.asarray(values)
+        backend.flush_subnormals(a)
+        got = backend.to_numpy(a)
+    expected = values.copy()
+    expected[[4, 5, 6]] = 0
+    np.testing.assert_array_equal(got, expected)          # NaN stays NaN, ±tiny and ±inf stay
+    assert subnormal_count(got) == 0
+
+
+@pytest.mark.parametrize("name", NON_CUPY)
+def test_flush_with_scratch_leaves_the_values_right(name):
+    with backend.using(name, dtype="float32"):
+        a = backend.asarray(np.array([1e-40, 2.0, -1e-41, -5.0], dtype=np.float32))
+        scratch = backend.xp().empty_like(a)
+        backend.flush_subnormals(a, scratch)
+        np.testing.assert_array_equal(backend.to_numpy(a), [0, 2, 0, -5])
+
+
+@pytest.mark.parametrize("name", NON_CUPY)
+def test_a_saturated_sigmoid_passes_back_no_subnormals(name):
+    with backend.using(name, dtype="float32"):
+        x = backend.asarray(np.array([[-60.0, -30.0, 0.0, 4.0]], dtype=np.float32))
+        dout = backend.asarray(np.array([[1e-15, 1e-15, 1e-15, 1e-15]], dtype=np.float32))
+        layer = Sigmoid()
+        out = layer.forward(x)
+        dx = backend.to_numpy(layer.backward(dout))
+        raw = backend.to_numpy(dout) * backend.to_numpy(out) * (1 - backend.to_numpy(out))
+    assert subnormal_count(raw) == 1                      # σ(−60)(1 − σ)·1e-15 ≈ 8.8e-42
+    assert subnormal_count(dx) == 0 and dx[0, 0] == 0
+    np.testing.assert_array_equal(dx[0, 1:], raw[0, 1:])  # the normal ones untouched
+
+
+@pytest.mark.parametrize("name", NON_CUPY)
+@pytest.mark.parametrize("make, key", [(lambda m: Adam(m, lr=1e-3), "m"),
+                                       (lambda m: AdamW(m, lr=1e-3, weight_decay=0.1), "m"),
+                                       (lambda m: SGD(m, lr=1e-3, momentum=0.9), "velocity")])
+def test_a_momentum_whose_gradient_stays_zero_decays_to_zero_not_to_a_subnormal(name, make, key):
+    """m ← 0.9 m with g = 0 from step 2 on: without the flush, m would sit at a
+    few times 1.4e-45 for ever (0.9 × k·2⁻¹⁴⁹ rounds back to k·2⁻¹⁴⁹ for k ≤ 4).
+    The optimizers flush every FLUSH_EVERY-th step, so no value stays subnormal longer."""
+    from nanoae.optim.base import FLUSH_EVERY
+    with backend.using(name, dtype="float32"):
+        model = Sequential(Linear(3, 2))
+        opt = make(model)
+        subnormal_steps, longest_run, run = 0, 0, 0
+        for step in range(1, 1201):
+            for grad in model.named_gradients().values():
+                grad[...] = 1.0 if step == 1 else 0.0
+            opt.step()
+            count = subnormal_count(opt.buffers[key])
+            run = run + 1 if count else 0
+            longest_run, subnormal_steps = max(longest_run, run), subnormal_steps + bool(count)
+            if step % FLUSH_EVERY == 0:
+                assert count == 0, f"step {step}: {count} subnormal entries right after a flush"
+        assert subnormal_steps > 0                                # they do arise between flushes ...
+        assert longest_run < FLUSH_EVERY                          # ... and never last to the next one
+        assert not np.any(backend.to_numpy(opt.buffers[key]))    # ≈ 0.9^1200 ≈ 1e-55: zero
