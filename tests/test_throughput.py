@@ -55,3 +55,33 @@ def test_smoke_run_writes_a_row_for_every_request(throughput, tmp_path, capsys):
 def test_unknown_names_are_refused(throughput):
     with pytest.raises(SystemExit):
         throughput.main(["--smoke", "--models", "resnet"])
+
+
+def test_the_subnormal_benchmark_runs_and_reports_every_run():
+    """`benchmarks/subnormals.py` in two one-epoch blocks, once (no timing assertions)."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "subnormals.py"), "--epochs", "2",
+                          "--block", "1", "--repeats", "1"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("| epochs |"))
+    assert "| nanoae | nanoae-no-flush |" in header
+    rows = [line for line in lines if line.startswith("| 1–1 |") or line.startswith("| 2–2 |")]
+    assert len(rows) == 2
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")[1:]]
+        assert len(cells) == header.count("|") - 2
+        for cell in cells:
+            speed, share = cell.split(" (")
+            assert float(speed.replace(",", "")) > 0 and share.endswith("%)")
+    if "torch" not in header:
+        assert "torch runs: cannot run: torch is not installed" in out.stdout
+
+
+def test_the_subnormal_benchmark_refuses_a_ragged_block_count():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "subnormals.py"), "--epochs", "5",
+                          "--block", "2"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--epochs must be a positive multiple of --block" in out.stderr
