@@ -9,7 +9,10 @@ AdamW first decays the weights, decoupled from the gradient:
     θ ← θ (1 − η λ)
 
 The update runs in place on the flat parameter vector, through one scratch
-vector, so a step allocates nothing the size of a weight matrix.
+vector, so a step allocates nothing the size of a weight matrix.  Every 8th
+step, entries of m below float's smallest normal number are set to zero
+(``backend.flush_subnormals``): they move no parameter, and a CPU computes on
+them dozens of times slower.
 """
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ With gradient g, velocity v (starts at 0), momentum μ, weight decay λ:
     v ← μ v + g
     θ ← θ − η v                  (classical momentum; plain SGD when μ = 0)
     θ ← θ − η (g + μ v)          (Nesterov)
-These are PyTorch's conventions, so settings carry over.
+These are PyTorch's conventions, so settings carry over.  Every 8th step the
+velocity's subnormal entries are set to zero, as Adam's m (see adam.py).
 """
 from __future__ import annotations
 
