@@ -70,7 +70,8 @@ def run_torch(ftz: bool, epochs: int, block: int) -> list:
     import torch
     import torch_peers
     from nanoae.data import load_dataset
-    torch.set_num_threads(len(__import__("os").sched_getaffinity(0)))
+    from throughput import cores
+    torch.set_num_threads(cores())
     torch.set_flush_denormal(ftz)
     torch.manual_seed(0)
     train, _ = load_dataset("mnist-5k")

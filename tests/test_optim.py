@@ -206,6 +206,15 @@ def test_bad_settings_are_clear_errors(make, message):
         make(Quadratic(np.eye(1), np.zeros(1), np.zeros(1)))
 
 
+def theta_after_random_steps(model, opt, steps=3):
+    """θ (a copy) after ``steps`` updates, each with fresh random gradients from the backend's generator."""
+    for _ in range(steps):
+        for g in model.named_gradients().values():
+            g[...] = backend.randn(*g.shape)
+        opt.step()
+    return opt.flat.params.copy()
+
+
 def test_the_thread_count_does_not_change_a_single_bit(monkeypatch):
     results = []
     for threads in ("1", "2", "3"):
@@ -213,11 +222,7 @@ def test_the_thread_count_does_not_change_a_single_bit(monkeypatch):
         backend.seed(5)
         model = dense_autoencoder([784, 1000, 3])
         opt = AdamW(model, lr=1e-2, weight_decay=0.1)
-        for _ in range(3):
-            for g in model.named_gradients().values():
-                g[...] = backend.randn(*g.shape)
-            opt.step()
-        results.append(opt.flat.params.copy())
+        results.append(theta_after_random_steps(model, opt))
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], results[2])
 
@@ -255,10 +260,6 @@ def test_updating_block_by_block_does_not_change_a_single_bit(monkeypatch, make)
         model = dense_autoencoder([784, 1000, 3])
         opt = make(model)
         assert len(opt._blocks(opt.flat.parts(1)[0])) == -(-opt.flat.size // block)
-        for _ in range(3):
-            for g in model.named_gradients().values():
-                g[...] = backend.randn(*g.shape)
-            opt.step()
-        results.append(opt.flat.params.copy())
+        results.append(theta_after_random_steps(model, opt))
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], results[2])
