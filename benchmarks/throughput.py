@@ -41,7 +41,10 @@ Output: a Markdown table on stdout, and in ``--out`` (default
 benchmarks/results/, or benchmarks/results/smoke/ with --smoke, so a smoke run
 never overwrites the recorded one): throughput.md, throughput.json,
 throughput.png.
-Rows that cannot run say why.
+Rows that cannot run say why.  While the suite runs, throughput.partial.md
+and .json hold the groups (model, batch size) finished so far, marked cut off;
+a run stopped by a time limit leaves them, one that ends replaces them by
+the report.
 """
 from __future__ import annotations
 
@@ -301,7 +304,9 @@ def median_ratio(runs: list, numerator: str, denominator: str):
     return statistics.median(ratios) if ratios else None
 
 
-def suite(args) -> dict:
+def suite(args, on_group=None) -> dict:
+    """Every requested run; ``on_group(report)`` after each model and batch size, with the rows so far
+    (so that a run stopped by a time limit still leaves the groups it finished)."""
     images = args.images or (2048 if args.smoke else 60000)
     repeats = args.repeats or (1 if args.smoke else 3)
     n = 1024 if args.smoke else 2048
@@ -309,8 +314,17 @@ def suite(args) -> dict:
         raise SystemExit(f"a batch size ({max(args.batch_sizes)}) is larger than the {images} images per epoch")
     reasons = {b: why_not(b, args.smoke, args.download) for b in args.backends}
     runnable = [b for b in args.backends if reasons[b] is None]
+    started = datetime.datetime.now().isoformat(timespec="seconds")
     limits = measure_limits(runnable, n, {})
-    rows, results = [], []
+    results = []
+
+    def report(complete: bool) -> dict:
+        rows = [summarise(model, batch, b, flops, reasons[b], limits.get(b), repeats_runs)
+                for model, batch, flops, repeats_runs in results for b in args.backends]
+        return {"date": started, "machine": machine(),
+                "command": "python " + " ".join([os.path.relpath(__file__, ROOT)] + args.argv),
+                "images": images, "repeats": repeats, "matmul_n": n, "complete": complete, "rows": rows}
+
     for model in args.models:
         flops = flops_per_sample(model)
         for batch in args.batch_sizes:
@@ -326,13 +340,10 @@ def suite(args) -> dict:
                         f"{runs[b].get('samples_per_second', runs[b].get('error'))}")
                 repeats_runs.append(runs)
             results.append((model, batch, flops, repeats_runs))
+            if on_group:
+                on_group(report(complete=False))
     limits = measure_limits(runnable, n, limits)        # again at the end: a limit is the best seen
-    for model, batch, flops, repeats_runs in results:
-        for b in args.backends:
-            rows.append(summarise(model, batch, b, flops, reasons[b], limits.get(b), repeats_runs))
-    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
-            "command": "python " + " ".join([os.path.relpath(__file__, ROOT)] + args.argv),
-            "images": images, "repeats": repeats, "matmul_n": n, "rows": rows}
+    return report(complete=True)
 
 
 def measure_limits(backends, n: int, best: dict) -> dict:
@@ -377,7 +388,9 @@ def summarise(model, batch, backend_name, flops, reason, limit, repeats_runs) ->
 
 def markdown(report: dict) -> str:
     m = report["machine"]
-    lines = [f"Date {report['date']} · CPU: {m['cpu']} · GPU: {m['gpu']} · "
+    cut_off = [] if report.get("complete", True) else [
+        "**Cut off:** the run stopped before it finished; these are the groups it completed.", ""]
+    lines = cut_off + [f"Date {report['date']} · CPU: {m['cpu']} · GPU: {m['gpu']} · "
              + " · ".join(f"{k} {v}" for k, v in m["versions"].items()),
              f"Command: `{report['command']}` · {report['images']} images per epoch · "
              f"median of {report['repeats']} alternating repeats · matmul limit at n = {report['matmul_n']}",
@@ -465,15 +478,22 @@ def main(argv=None) -> int:
     if args.worker:
         return worker(args.worker)
     from nanoae.io import atomic_write
-    report = suite(args)
     out = Path(args.out or (HERE / "results" / "smoke" if args.smoke else HERE / "results"))
     out.mkdir(parents=True, exist_ok=True)
-    table = markdown(report)
-    with atomic_write(out / "throughput.md", "w") as f:
-        f.write(table)
-    with atomic_write(out / "throughput.json", "w") as f:
-        json.dump(report, f, indent=1)
+
+    def write(report: dict) -> str:     # a run in progress writes throughput.partial.*, kept if it is cut off
+        table, stem = markdown(report), "throughput" if report["complete"] else "throughput.partial"
+        with atomic_write(out / f"{stem}.md", "w") as f:
+            f.write(table)
+        with atomic_write(out / f"{stem}.json", "w") as f:
+            json.dump(report, f, indent=1)
+        return table
+
+    report = suite(args, on_group=write)
+    table = write(report)
     plot(report, out / "throughput.png")
+    for leftover in ("throughput.partial.md", "throughput.partial.json"):
+        (out / leftover).unlink(missing_ok=True)
     print(table)
     log(f"wrote {out / 'throughput.md'}, throughput.json, throughput.png")
     return 0

@@ -113,3 +113,30 @@ def test_float_images_in_unit_interval_are_used_as_they_are():
     images = np.array([[0.0, 0.25], [0.5, 1.0]])
     x = backend.to_numpy(ImageDataset(images, np.zeros(2), "floats").floats())
     np.testing.assert_allclose(x, images)
+
+
+@pytest.mark.parametrize("backend_name", [name for name in BACKENDS if name != "numpy"])
+@pytest.mark.parametrize("images", [np.arange(40, dtype=np.uint8).reshape(10, 4) * 6,
+                                    np.linspace(0, 1, 40).reshape(10, 4)], ids=["uint8", "floats"])
+def test_device_batches_are_gathered_on_the_device_and_equal_the_host_ones(backend_name, images, monkeypatch):
+    """On a GPU the images cross once per run and each batch is picked there: same numbers as NumPy."""
+    dataset = ImageDataset(images, np.arange(10), "tiny")
+    with backend.using("numpy", dtype="float32"):
+        expected = [(x, labels) for x, labels in BatchIterator(dataset, batch_size=4, seed=5)]
+    crossings = []
+    original = backend.asarray
+    def asarray(x, dtype=None):                               # count host → device crossings
+        if isinstance(x, np.ndarray):
+            crossings.append(x.shape)
+        return original(x, dtype)
+    monkeypatch.setattr(backend, "asarray", asarray)
+    with backend.using(backend_name, dtype="float32"):
+        batches = BatchIterator(dataset, batch_size=4, seed=5)
+        got = [(x, labels) for x, labels in batches]
+        assert all(backend.is_array(x) and x.dtype == np.float32 for x, _ in got)
+        assert sorted(crossings) == [(10,), (10, 4)]        # the order and the images, once each
+        next(iter(batches))
+        assert sorted(crossings) == [(10,), (10,), (10, 4)]  # a second epoch: only its new order
+    for (x_host, labels_host), (x_device, labels_device) in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(backend.to_numpy(x_device), x_host)
+        np.testing.assert_array_equal(labels_device, labels_host)

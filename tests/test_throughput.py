@@ -50,6 +50,7 @@ def test_smoke_run_writes_a_row_for_every_request(throughput, tmp_path, capsys):
     assert table == capsys.readouterr().out.strip() + "\n"
     assert table.count("\n| lecture |") + table.count("\n| conv |") == 6
     assert (tmp_path / "throughput.png").stat().st_size > 0
+    assert report["complete"] is True and not list(tmp_path.glob("throughput.partial.*"))
 
 
 def test_unknown_names_are_refused(throughput):
@@ -85,3 +86,27 @@ def test_the_subnormal_benchmark_refuses_a_ragged_block_count():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "subnormals.py"), "--epochs", "5",
                           "--block", "2"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "--epochs must be a positive multiple of --block" in out.stderr
+
+
+def test_a_run_cut_off_keeps_the_groups_it_finished(throughput, tmp_path, monkeypatch):
+    """A time limit that stops the suite leaves throughput.partial.* with every finished group."""
+    runs = []
+
+    def fake_run(spec):
+        if spec["kind"] == "matmul":
+            return {"gflops": 100.0}
+        runs.append(spec)
+        if spec["batch"] == 256:
+            raise KeyboardInterrupt("the time limit")
+        return {"samples_per_second": 1000.0 + len(runs), "final_loss": 0.1, "peak_rss_bytes": 2 ** 20}
+
+    monkeypatch.setattr(throughput, "run_spec", fake_run)
+    with pytest.raises(KeyboardInterrupt):
+        throughput.main(["--smoke", "--models", "lecture", "--backends", "numpy-f32,numpy-f64",
+                         "--batch-sizes", "128,256", "--out", str(tmp_path)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["throughput.partial.json", "throughput.partial.md"]
+    report = json.loads((tmp_path / "throughput.partial.json").read_text())
+    assert report["complete"] is False
+    assert [(r["batch"], r["backend"], r["samples_per_second"]) for r in report["rows"]] == [
+        (128, "numpy-f32", 1001.0), (128, "numpy-f64", 1002.0)]
+    assert (tmp_path / "throughput.partial.md").read_text().startswith("**Cut off:**")

@@ -29,6 +29,7 @@ def test_tutorial_runs_in_fast_mode(tutorial, tmp_path):
         assert (tmp_path / figure).exists(), f"{tutorial.name} did not write {figure}"
     if tutorial.name.startswith("08"):          # it reads the suite's recorded run back
         assert "lecture network, batch  128, numpy-f32" in result.stdout, result.stdout[-2000:]
+        assert "run1: " in result.stdout and "lecture network, batch 8192, cupy" in result.stdout   # the GPU runs
 
 
 def test_the_breakpoint_line_in_tutorial_2_is_the_start_of_linear_backward():
