@@ -55,3 +55,13 @@ def test_the_recorded_tables_are_what_the_logs_give(gpu_logs, tmp_path, monkeypa
     gpu_logs.main()
     for name in ("throughput-gpu.md", "throughput-gpu.json"):
         assert (tmp_path / name).read_text() == (FOLDER / name).read_text()
+
+
+def test_the_upload_timing_runs_or_says_why_not():
+    import subprocess
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_upload.py")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("cannot run: ") or (
+        len(lines) == 4 and all(line.startswith("upload 60000x784 uint8: ") for line in lines)), out.stdout

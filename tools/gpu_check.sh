@@ -2,21 +2,25 @@
 # The GPU checks as one script, for a machine with CuPy, PyTorch (CUDA), pytest(-xdist) and
 # hypothesis installed; nanoae runs from this source tree (PYTHONPATH), nothing is installed.
 #
-#   bash tools/gpu_check.sh OUT_DIR [parts]      # parts: any of tests,cli,tutorials,bench (default all)
+#   bash tools/gpu_check.sh OUT_DIR [parts]      # parts: any of tests,cli,tutorials,upload,bench (default all)
 #
 # tests      the whole suite, CuPy among the backends (conftest adds it when a GPU is visible)
 # cli        every command with --backend $B, the demo at its defaults, timed
 # tutorials  tutorial 8 in full, and every tutorial in fast mode with NANOAE_BACKEND=$B
 # bench      benchmarks/throughput.py: cupy, torch-cuda and numpy-f32 (this machine's CPU),
-#            three models at batch 128, 1024 and 8192
+#            three models at batch 128, 1024 and 8192; it writes throughput.partial.* as it goes
+#
+# Times seen on an NVIDIA H200 with 16 cores (2026-11-27): tests 121 s on 8 workers, cli 55 s,
+# tutorials 17 s, bench more than 300 s (a 260 s limit stopped it after 25 of its 27 groups).
 #
 # Fashion-MNIST for the benchmark is read from $NANOAE_DATA, else ./.fmnist if present.
 # GPU_BACKEND=emulated tries the cli and tutorials parts on a machine without a GPU.
 # Each part has its own time limit (seconds, from the environment) so that one that hangs
-# still leaves the others' results: TESTS_S, CLI_S, TUTORIALS_S, BENCH_S; BENCH_REPEATS.
+# still leaves the others' results: TESTS_S and BENCH_S (each command and tutorial has its own);
+# also TEST_WORKERS, TEST_BLAS_THREADS, BENCH_REPEATS.
 set -u
 OUT=${1:?usage: bash tools/gpu_check.sh OUT_DIR [parts]}
-PARTS=${2:-tests,cli,tutorials,bench}
+PARTS=${2:-tests,cli,tutorials,upload,bench}
 mkdir -p "$OUT"
 B=${GPU_BACKEND:-cupy}
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 MPLBACKEND=Agg
@@ -75,8 +79,12 @@ if want tutorials; then
     done
 fi
 
+if want upload; then
+    timeout 60 python3 benchmarks/gpu_upload.py 2>&1 | tee -a "$LOG"
+fi
+
 if want bench; then
-    timeout "${BENCH_S:-300}" python3 benchmarks/throughput.py --models lecture,hinton,vae \
+    timeout "${BENCH_S:-420}" python3 benchmarks/throughput.py --models lecture,hinton,vae \
         --backends cupy,torch-cuda,numpy-f32 --batch-sizes 128,1024,8192 --repeats "${BENCH_REPEATS:-2}" \
         --out "$OUT/bench" >"$OUT/bench.log" 2>&1
     say "bench: exit $?"
