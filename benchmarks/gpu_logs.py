@@ -16,7 +16,7 @@ per-repeat ratios, FLOPs and the fraction of each device's measured matrix-multi
 limit measured once, at the start: the runs were cut off before the second measurement).
 What the log lines do not hold, the tables leave out: peak memory.
 
-    python benchmarks/gpu_logs.py      # writes benchmarks/results/gpu/throughput-gpu.{md,json}
+    python benchmarks/gpu_logs.py      # writes results/gpu/throughput-gpu.{md,json} and a plot per run
 """
 from __future__ import annotations
 
@@ -113,6 +113,8 @@ def main() -> int:
         parts += [f"## {run}", "", throughput.markdown(report)]
     (FOLDER / "throughput-gpu.md").write_text("\n".join(parts))
     (FOLDER / "throughput-gpu.json").write_text(json.dumps(reports, indent=1))
+    for run, report in reports.items():
+        throughput.plot(report, FOLDER / f"throughput-gpu-{run}.png")
     print("\n".join(parts))
     return 0
 

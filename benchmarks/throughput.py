@@ -434,7 +434,9 @@ def plot(report: dict, path: Path) -> None:
     ax.set_xticklabels([f"{m}\nbatch {b}" for m, b in groups])
     ax.set_yscale("log")
     ax.set_ylabel("training samples / s (log)")
-    ax.set_title(f"One epoch of {report['images']} images, Adam; {report['machine']['cpu']}", fontsize=8)
+    gpu = report["machine"]["gpu"]
+    ax.set_title(f"One epoch of {report['images']} images, Adam; {report['machine']['cpu']}"
+                 + ("" if gpu == "none" else f"; GPU: {gpu}"), fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
