@@ -91,16 +91,12 @@ class BatchIterator:
     def __iter__(self):
         n = len(self.dataset)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
-        on_device = backend.name() != "numpy"
-        if on_device:                    # the images cross once, the order once per epoch
-            images, device_order = self._device_images(), backend.asarray(order)
+        on_device = backend.name() != "numpy"       # a GPU: the images cross once, the order once per epoch
+        images = self._device_images() if on_device else None
+        picks = backend.asarray(order) if on_device else order
         for start in range(0, len(self) * self.batch_size, self.batch_size):
-            rows = order[start:start + self.batch_size]
-            if on_device:
-                x = self.dataset.floats(device_order[start:start + self.batch_size], images=images)
-            else:
-                x = self.dataset.floats(rows)
-            yield x, self.dataset.labels[rows]
+            stop = start + self.batch_size
+            yield self.dataset.floats(picks[start:stop], images=images), self.dataset.labels[order[start:stop]]
 
     def _device_images(self):
         """The uint8 images on the active device, copied there by the first epoch that needs them."""
