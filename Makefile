@@ -8,9 +8,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test clean
 
+# editable_mode=compat puts the repository itself on sys.path (a .pth file), so that a debugger finds
+# nanoae's files by their paths: `(Pdb) b nanoae/layers/linear.py:34` (tutorials/02_backprop_by_hand.py).
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,plot]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat \
+		-e '.[dev,plot]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -16,7 +16,8 @@ import time
 
 from nanoae import backend
 from nanoae.data import load_mnist_5k
-from nanoae.experiment import TrainConfig, compare_with_pca
+from nanoae.evaluation import compare_with_pca
+from nanoae.runs import TrainConfig
 from nanoae.models import lecture_autoencoder
 from nanoae.training import fit
 

@@ -13,7 +13,7 @@ import statistics
 
 from nanoae import backend
 from nanoae.data import load_mnist_5k
-from nanoae.experiment import compare_with_pca
+from nanoae.evaluation import compare_with_pca
 from nanoae.models import conv_autoencoder, dense_autoencoder
 from nanoae.training import fit
 

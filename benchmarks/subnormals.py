@@ -9,7 +9,7 @@ epochs, with the share of Adam's first moments m that are subnormal
 (0 < |m| < 1.2e-38) at the end of each block.  Four runs, each in its own process,
 alternated over the repeats:
 
-* ``nanoae``            as shipped: ``backend.flush_subnormals`` in the sigmoid's
+* ``nanoae``            as shipped: ``nanoae.fast.subnormals.flush_subnormals`` in the sigmoid's
                         backward and on m every 8th step;
 * ``nanoae-no-flush``   the same with ``flush_subnormals`` replaced by a no-op (the
                         engine before the flush; training is bit for bit the same);
@@ -33,6 +33,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from nanoae.fast import blas  # noqa: E402  (each run starts with nanoae's OpenBLAS setting, as the CLI does)
+
 RUNS = ("nanoae", "nanoae-no-flush", "torch", "torch-ftz")
 BATCH = 128
 
@@ -44,14 +46,16 @@ def subnormal_share(values) -> float:
 
 
 def run_nanoae(flush: bool, epochs: int, block: int) -> list:
-    import nanoae  # noqa: F401  (first: it sets the OpenBLAS thread polling before NumPy loads)
+    import numpy as np
+
     from nanoae import backend
+    from nanoae.fast import activations, updates
     from nanoae.data import load_dataset
     from nanoae.models import lecture_autoencoder
     from nanoae.optim import Adam
     from nanoae.training import fit
-    if not flush:
-        backend.flush_subnormals = lambda a, scratch=None: None     # the engine before the flush
+    if not flush:                                                   # the engine before the flush
+        activations.flush_subnormals = updates.flush_subnormals = lambda a, scratch=None: None
     backend.use("numpy", dtype="float32", seed=0)
     train, _ = load_dataset("mnist-5k")
     model = lecture_autoencoder()
@@ -62,7 +66,7 @@ def run_nanoae(flush: bool, epochs: int, block: int) -> list:
                       seed=start)
         blocks.append({"epochs": [start + 1, start + block],
                        "samples_per_second": len(train) * block / sum(history.epoch_seconds),
-                       "subnormal_m": subnormal_share(optimizer.buffers["m"])})
+                       "subnormal_m": subnormal_share(np.concatenate(optimizer.buffers["m"]))})
     return blocks
 
 
@@ -130,7 +134,8 @@ def main(argv=None) -> int:
         order = names[repeat % len(names):] + names[:repeat % len(names)]      # rotate who goes first
         for name in order:
             out = subprocess.run([sys.executable, __file__, "--worker", name, "--epochs", str(args.epochs),
-                                  "--block", str(args.block)], capture_output=True, text=True, check=True)
+                                  "--block", str(args.block)], capture_output=True, text=True, check=True,
+                                 env=blas.environment())
             results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"repeat {repeat + 1}/{args.repeats}: {name} done", file=sys.stderr, flush=True)
     print(f"lecture autoencoder, 4,000 shipped digits, batch {BATCH}, float32, Adam; "

@@ -23,8 +23,9 @@ synchronises the GPU); the PyTorch loop is the idiomatic equivalent (shuffle,
 gather the uint8 batch, /255, forward, backward, step, ``loss.item()``).
 
 How (so that the numbers can be trusted on a shared, noisy machine):
-* every run is its own subprocess: a warm-up (10 batches) and then the timed
-  epoch; peak memory is that process's own peak resident set (CPU rows) or
+* every run is its own subprocess, started with nanoae's OpenBLAS setting
+  (``nanoae.fast.blas.environment()``, as the command line starts): a warm-up
+  (10 batches) and then the timed epoch; peak memory is that process's own peak resident set (CPU rows) or
   the device pool's peak (GPU rows);
 * peers alternate: for each model and batch size the backends run once per
   repeat, in an order rotated every repeat; the table quotes the median
@@ -89,7 +90,7 @@ def load_images(images: int, smoke: bool, download: bool = False):
 def build_nanoae(model: str):
     from nanoae.losses import get_loss
     from nanoae.models import classic_vae, conv_autoencoder, dense_autoencoder, lecture_autoencoder
-    from nanoae.objectives import ELBO, Reconstruction
+    from nanoae.training.objectives import ELBO, Reconstruction
     if model == "vae":
         return classic_vae(), ELBO()
     build = {"lecture": lecture_autoencoder, "conv": conv_autoencoder,
@@ -232,8 +233,9 @@ def worker(spec_text: str) -> int:
 
 def run_spec(spec: dict) -> dict:
     """One spec in a fresh Python process; its JSON result (or the reason it failed)."""
+    from nanoae.fast import blas
     process = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-                             capture_output=True, text=True, cwd=ROOT)
+                             capture_output=True, text=True, cwd=ROOT, env=blas.environment())
     lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
     if not lines:
         return {"error": f"worker failed (exit {process.returncode}): {process.stderr.strip()[-300:]}"}
@@ -479,7 +481,7 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.worker:
         return worker(args.worker)
-    from nanoae.io import atomic_write
+    from nanoae.files import atomic_write
     out = Path(args.out or (HERE / "results" / "smoke" if args.smoke else HERE / "results"))
     out.mkdir(parents=True, exist_ok=True)
 

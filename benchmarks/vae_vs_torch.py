@@ -23,9 +23,9 @@ import numpy as np
 
 from nanoae import backend
 from nanoae.data import load_mnist_5k
-from nanoae.likelihood import elbo_terms
+from nanoae.evaluation.log_likelihood import elbo_terms
 from nanoae.models import dense_vae
-from nanoae.objectives import ELBO
+from nanoae.training.objectives import ELBO
 from nanoae.training import fit
 
 try:

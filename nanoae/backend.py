@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from nanoae import emulated
+
 BACKENDS = ("numpy", "cupy", "emulated")
 DTYPES = ("float32", "float64")
 DEFAULT_SEED = 0
@@ -78,7 +80,6 @@ def _namespace(name: str):
         return np
     if name == "cupy":
         return _load_cupy()
-    from nanoae import emulated
     return emulated.xp
 
 
@@ -87,7 +88,6 @@ def _new_generator(name: str, xp, seed: int):
         return np.random.default_rng(seed)
     if name == "cupy":
         return xp.random.default_rng(seed)
-    from nanoae import emulated
     return emulated.Generator(seed)
 
 
@@ -244,39 +244,6 @@ def synchronize() -> None:
     """Wait for queued device work (a no-op on the CPU); call before reading a clock."""
     if _current().name == "cupy":
         _current().xp.cuda.get_current_stream().synchronize()
-
-
-def cpu_threads() -> int:
-    """Threads for the optimizer's elementwise update: the cores this process may use
-    (or NANOAE_THREADS) on NumPy; 1 elsewhere (on CuPy the GPU runs the update)."""
-    if _current().name != "numpy":
-        return 1
-    setting = os.environ.get("NANOAE_THREADS")
-    if setting is not None:
-        if not setting.isdigit() or int(setting) < 1:
-            raise BackendError(f"NANOAE_THREADS must be a positive integer, got {setting!r}")
-        return int(setting)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def flush_subnormals(a, scratch=None) -> None:
-    """Set the subnormal entries of ``a`` (0 < |a| < the smallest normal float:
-    1.2e-38 in float32, 2.2e-308 in float64) to zero, in place.
-
-    x86 CPUs compute on subnormal numbers dozens of times slower than on normal
-    ones (a float32 multiply 54× slower here, benchmarks/RESULTS.md), and training
-    makes them: σ(1 − σ)·dout for a saturated sigmoid output, and Adam's
-    m ← 0.9 m for a weight whose gradient stays zero, which rounding then
-    leaves stuck just above zero for ever.  A number that small moves no
-    parameter, so zero is as good, and fast.  ``scratch`` (same shape as ``a``)
-    saves one temporary.  A GPU computes on subnormals at full speed, so on CuPy
-    this does nothing.
-    """
-    if _current().name == "cupy":
-        return
-    xp = _current().xp
-    magnitude = xp.abs(a, out=scratch)
-    xp.putmask(a, magnitude < np.finfo(a.dtype).tiny, 0)      # zeros stay zero (−0 becomes +0)
 
 
 def check_array(x, where: str) -> None:

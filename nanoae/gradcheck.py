@@ -146,35 +146,47 @@ def gradcheck(layer, x, dout=None, loss=None, target=None, objective=None, h: fl
     * ``gradcheck(layer, x)``: the layer's output contracted with ``dout``
       (default: standard normal, drawn from ``seed``);
     * ``gradcheck(model, x, loss=..., target=...)``: the scalar
-      loss(model(x), target) — a whole model with its training objective;
+      loss(model(x), target) — a whole model with its training loss;
     * ``gradcheck(model, x, objective=...)``: any objective of
-      ``nanoae.objectives`` (e.g. a VAE's ELBO with a fixed ε).
+      ``nanoae.training.objectives`` (e.g. a VAE's ELBO with a fixed ε).
     With a loss or an objective the target defaults to x — held fixed while x
     is perturbed, so the check measures the gradient through the model.
+    ∂L/∂x is checked too: the layer's ``input_grad`` is on for the check (a
+    model keeps it off for its data input) and restored after.
     """
-    from nanoae.objectives import Reconstruction
-
     arrays = {"x": x, **layer.named_parameters()}
     _require_float64(arrays)
-    if loss is not None:
-        objective = Reconstruction(loss)
-    if objective is not None:
+    contraction = None
+    if loss is not None or objective is not None:
         target = (x if target is None else target).copy()    # perturb the input, never the target
+    if loss is not None:
+        def f():
+            return loss.forward(layer.forward(x), target)
 
+        def backward():
+            return layer.backward(loss.backward())
+    elif objective is not None:
         def f():
             return objective.forward(layer, x, target)
-        contraction = None
+
+        def backward():
+            return objective.backward(layer)
     else:
         def f():
             return layer.forward(x)
-        if dout is None:
-            dout = backend.asarray(np.random.default_rng(seed).standard_normal(f().shape))
-        contraction = dout
 
-    layer.zero_grad()
-    out = _snapshot(f())
-    dx = objective.backward(layer) if objective is not None else layer.backward(dout)
-    analytic = {"x": dx, **{name: g.copy() for name, g in layer.named_gradients().items()}}
+        def backward():
+            return layer.backward(contraction)
+        contraction = dout if dout is not None else backend.asarray(
+            np.random.default_rng(seed).standard_normal(f().shape))
+
+    input_grad, layer.input_grad = layer.input_grad, True
+    try:
+        layer.zero_grad()
+        out = _snapshot(f())
+        analytic = {"x": backward(), **{name: g.copy() for name, g in layer.named_gradients().items()}}
+    finally:
+        layer.input_grad = input_grad
 
     floor = max(floor, noise_floor(out, contraction, h, tol))
     report = GradcheckReport(tol=tol)

@@ -1,6 +1,7 @@
 """Weight initialisers, seeded by the backend's generator.
 
-For W ∈ R^(out×in): fan_in = in, fan_out = out.
+For W ∈ R^(out×in): fan_in = in, fan_out = out.  A convolution's kernel
+(F, C, KH, KW) has fan_in = C·KH·KW: each output sums that many inputs.
 
 * Xavier/Glorot (2010), for tanh/sigmoid/linear layers: Var(W) = 2 / (fan_in + fan_out).
 * He/Kaiming (2015), for ReLU layers: Var(W) = 2 / fan_in.
@@ -32,8 +33,9 @@ def xavier_normal(fan_out: int, fan_in: int):
     return _normal((fan_out, fan_in), 2.0 / (fan_in + fan_out))
 
 
-def he_uniform(fan_out: int, fan_in: int):
-    return _uniform((fan_out, fan_in), 2.0 / fan_in)
+def he_uniform(fan_out: int, fan_in: int, shape=None):
+    """U(−a, a), a = √(6 / fan_in); ``shape`` defaults to (fan_out, fan_in) (a convolution passes its kernel's)."""
+    return _uniform((fan_out, fan_in) if shape is None else shape, 2.0 / fan_in)
 
 
 def he_normal(fan_out: int, fan_in: int):

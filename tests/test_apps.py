@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from nanoae import backend, gradcheck
 from nanoae.apps import AutoencoderReducer, run_anomaly, run_denoising, run_reduction
-from nanoae.corruption import GaussianNoise, MaskingNoise, SaltAndPepper, corruption
+from nanoae.data.corruption import GaussianNoise, MaskingNoise, SaltAndPepper, corruption
 from nanoae.losses import MSELoss
 from nanoae.models import dense_autoencoder
-from nanoae.objectives import Reconstruction
-from nanoae.pca import PCA
+from nanoae.training.objectives import Reconstruction
+from nanoae.evaluation.pca import PCA
 from tests.conftest import BACKENDS
 from tests.test_gradcheck_layers import distance_to_kink
 

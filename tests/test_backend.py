@@ -155,22 +155,39 @@ def test_asarray_never_shares_memory_with_user_data(name):
     np.testing.assert_array_equal(host, np.ones(3))
 
 
-def test_import_sets_the_openblas_polling_default_unless_the_user_did():
-    code = "import os, nanoae; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+def test_importing_nanoae_changes_no_environment_variable():
+    code = ("import os; before = dict(os.environ); import nanoae, nanoae.cli, nanoae.runs, nanoae.apps; "
+            "print(dict(os.environ) == before)")
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, check=True).stdout.strip() == "22"
-    env["OPENBLAS_THREAD_TIMEOUT"] = "26"
-    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, check=True).stdout.strip() == "26"
+                          text=True, check=True).stdout.strip() == "True"
 
 
-def test_cpu_threads_follows_the_setting_and_the_backend(monkeypatch):
-    monkeypatch.setenv("NANOAE_THREADS", "3")
-    with backend.using("numpy"):
-        assert backend.cpu_threads() == 3
-    with backend.using("emulated"):
-        assert backend.cpu_threads() == 1
-    monkeypatch.delenv("NANOAE_THREADS")
-    with backend.using("numpy"):
-        assert backend.cpu_threads() >= 1
+def test_the_blas_environment_adds_the_setting_unless_one_is_chosen():
+    from nanoae.fast import blas
+    assert blas.environment({"PATH": "/bin"}) == {"PATH": "/bin", "OPENBLAS_THREAD_TIMEOUT": "22"}
+    assert blas.environment({"OPENBLAS_THREAD_TIMEOUT": "26"}) == {"OPENBLAS_THREAD_TIMEOUT": "26"}
+
+
+def test_the_command_line_restarts_itself_once_with_the_blas_setting(monkeypatch):
+    import nanoae.__main__ as launcher
+    calls = []
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    monkeypatch.setattr(launcher.sys, "platform", "linux")
+    monkeypatch.setattr(launcher.sys, "gettrace", lambda: None)
+    monkeypatch.setattr(launcher.sys, "argv", ["nanoae", "smoke", "--steps", "3"])
+    monkeypatch.setattr(launcher.os, "execve", lambda path, argv, env: calls.append((path, argv, env)))
+    monkeypatch.setattr(launcher, "command_line", lambda: 0)
+    launcher.main()
+    (path, argv, env), = calls
+    assert path == sys.executable and argv == [sys.executable, "-m", "nanoae", "smoke", "--steps", "3"]
+    assert env["OPENBLAS_THREAD_TIMEOUT"] == "22"
+    calls.clear()
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "26")           # chosen by the user: no restart
+    assert launcher.main() == 0 and calls == []
+
+
+def test_the_command_line_runs_through_the_restart():
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    result = subprocess.run([sys.executable, "-m", "nanoae", "--help"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and "demo" in result.stdout

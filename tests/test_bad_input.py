@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from nanoae import backend
-from nanoae.checkpoint import CheckpointError, load_checkpoint
+from nanoae.training.checkpoint import CheckpointError, load_checkpoint
 from nanoae.data import DataError, ImageDataset, load_dataset, read_idx
-from nanoae.experiment import TrainConfig, run_training
-from nanoae.io import ModelFileError, load_model
+from nanoae.runs import TrainConfig, run_training
+from nanoae.models import ModelFileError, load_model
 from nanoae.losses import BCELoss, MSELoss
 from nanoae.models import lecture_autoencoder
 from nanoae.training import fit

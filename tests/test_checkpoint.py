@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from nanoae import backend
-from nanoae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from nanoae.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from nanoae.data import load_mnist_5k
 from nanoae.models import lecture_autoencoder, lecture_vae
-from nanoae.objectives import ELBO, Reconstruction
-from nanoae.corruption import GaussianNoise
+from nanoae.training.objectives import ELBO, Reconstruction
+from nanoae.data.corruption import GaussianNoise
 from nanoae.losses import MSELoss
 from nanoae.optim import Adam
 from nanoae.training import fit
@@ -115,7 +115,7 @@ def test_a_checkpoint_with_a_pickled_object_is_refused(tmp_path):
 
 
 def test_another_version_is_refused(tmp_path, monkeypatch):
-    import nanoae.checkpoint as module
+    import nanoae.training.checkpoint as module
     monkeypatch.setattr(module, "VERSION", 99)
     path = checkpoint_file(tmp_path)
     monkeypatch.setattr(module, "VERSION", 1)

@@ -11,7 +11,7 @@ import pytest
 from nanoae import backend
 from nanoae.data import ImageDataset
 from nanoae.models import classic_vae, conv_autoencoder, dense_autoencoder, lecture_autoencoder
-from nanoae.objectives import ELBO, Reconstruction
+from nanoae.training.objectives import ELBO, Reconstruction
 from nanoae.losses import get_loss
 from nanoae.optim import SGD, Adam, AdamW
 from nanoae.training import fit
@@ -34,7 +34,7 @@ def watch_dtypes(model, seen):
             def recorded(*args, _original=original, _name=f"{layer!r}.{method}", **kwargs):
                 out = _original(*args, **kwargs)
                 for array in out if isinstance(out, tuple) else (out,):
-                    if array is not None:                # None: a skipped ∂L/∂x (input_grad=False)
+                    if array is not None:                # None: a model's first layer skips ∂L/∂x
                         seen.append((_name, str(array.dtype)))
                 return out
             setattr(layer, method, recorded)
@@ -68,7 +68,7 @@ def test_a_float32_training_step_stays_float32(name, optimizer):
             assert value.dtype == np.float32, f"{name}: the objective's value is {value.dtype}"
         arrays = {**{f"param {k}": v for k, v in model.named_parameters().items()},
                   **{f"grad {k}": v for k, v in model.named_gradients().items()},
-                  **{f"optimizer {k}": v for k, v in opt.buffers.items()}}
+                  **{f"optimizer {n}.{k}": v for n, slots in opt.state.items() for k, v in slots.items()}}
         wrong = {k: str(v.dtype) for k, v in arrays.items() if v.dtype != np.float32}
         wrong.update({where: dtype for where, dtype in seen if dtype != "float32"})
         assert len(seen) > 0 and not wrong, f"{name}: float64 crept in at {wrong}"

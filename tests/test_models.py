@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from nanoae import backend, gradcheck
-from nanoae.io import ModelFileError, load_model, save_model
+from nanoae.models import ModelFileError, load_model, save_model
 from nanoae.layers import Linear, ReLU, Sigmoid, TiedLinear
 from nanoae.losses import BCELoss, MSELoss
 from nanoae.models import Autoencoder, dense_autoencoder, lecture_autoencoder, mlp

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from nanoae.metrics import knn_accuracy, squared_error_per_image
-from nanoae.pca import PCA
+from nanoae.evaluation.metrics import knn_accuracy, squared_error_per_image
+from nanoae.evaluation.pca import PCA
 
 
 def test_pca_finds_the_known_direction():
@@ -67,7 +67,7 @@ def test_knn_bad_k():
         knn_accuracy(np.zeros((2, 1)), np.zeros(2), np.zeros((1, 1)), np.zeros(1), k=3)
 
 
-from nanoae.metrics import psnr, roc_auc, roc_curve, trustworthiness  # noqa: E402
+from nanoae.evaluation.metrics import psnr, roc_auc, roc_curve, trustworthiness  # noqa: E402
 
 
 def test_psnr_by_hand():

@@ -3,7 +3,7 @@ import pytest
 
 from nanoae import backend
 from nanoae.data import load_mnist_5k
-from nanoae.experiment import compare_with_pca
+from nanoae.evaluation import compare_with_pca
 from nanoae.models import lecture_autoencoder
 from nanoae.training import fit
 

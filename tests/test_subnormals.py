@@ -11,7 +11,8 @@ normal number.
 import numpy as np
 import pytest
 
-from nanoae import backend
+from nanoae import backend, fast
+from nanoae.fast.subnormals import FLUSH_EVERY, flush_subnormals
 from nanoae.layers import Linear, Sequential, Sigmoid
 from nanoae.optim import SGD, Adam, AdamW
 
@@ -35,7 +36,7 @@ def test_flush_zeroes_subnormals_and_nothing_else(name, dtype):
     assert subnormal_count(values) == 3
     with backend.using(name, dtype=dtype):
         a = backend.asarray(values)
-        backend.flush_subnormals(a)
+        flush_subnormals(a)
         got = backend.to_numpy(a)
     expected = values.copy()
     expected[[4, 5, 6]] = 0
@@ -48,7 +49,7 @@ def test_flush_with_scratch_leaves_the_values_right(name):
     with backend.using(name, dtype="float32"):
         a = backend.asarray(np.array([1e-40, 2.0, -1e-41, -5.0], dtype=np.float32))
         scratch = backend.xp().empty_like(a)
-        backend.flush_subnormals(a, scratch)
+        flush_subnormals(a, scratch)
         np.testing.assert_array_equal(backend.to_numpy(a), [0, 2, 0, -5])
 
 
@@ -66,6 +67,24 @@ def test_a_saturated_sigmoid_passes_back_no_subnormals(name):
     np.testing.assert_array_equal(dx[0, 1:], raw[0, 1:])  # the normal ones untouched
 
 
+def test_the_textbook_path_carries_no_flush():
+    """Switched off, the fast path's flush is gone: the sigmoid's backward and Adam's m keep their
+    subnormals — the flush lives in nanoae/fast/ alone."""
+    with fast.disabled(), backend.using("numpy", dtype="float32"):
+        layer = Sigmoid()
+        out = layer.forward(backend.asarray(np.array([[-60.0, 0.0]], dtype=np.float32)))
+        dx = layer.backward(backend.asarray(np.full((1, 2), 1e-15, dtype=np.float32)))
+        assert subnormal_count(dx) == 1
+        np.testing.assert_array_equal(dx, np.full((1, 2), 1e-15, np.float32) * out * (1 - out))
+        model = Sequential(Linear(3, 2))
+        opt = Adam(model, lr=1e-3)
+        for step in range(1, 1201):
+            for grad in model.named_gradients().values():
+                grad[...] = 1.0 if step == 1 else 0.0
+            opt.step()
+        assert sum(subnormal_count(slots["m"]) for slots in opt.state.values()) > 0
+
+
 @pytest.mark.parametrize("name", NON_CUPY)
 @pytest.mark.parametrize("make, key", [(lambda m: Adam(m, lr=1e-3), "m"),
                                        (lambda m: AdamW(m, lr=1e-3, weight_decay=0.1), "m"),
@@ -74,7 +93,6 @@ def test_a_momentum_whose_gradient_stays_zero_decays_to_zero_not_to_a_subnormal(
     """m ← 0.9 m with g = 0 from step 2 on: without the flush, m would sit at a
     few times 1.4e-45 for ever (0.9 × k·2⁻¹⁴⁹ rounds back to k·2⁻¹⁴⁹ for k ≤ 4).
     The optimizers flush every FLUSH_EVERY-th step, so no value stays subnormal longer."""
-    from nanoae.optim.base import FLUSH_EVERY
     with backend.using(name, dtype="float32"):
         model = Sequential(Linear(3, 2))
         opt = make(model)
@@ -83,11 +101,11 @@ def test_a_momentum_whose_gradient_stays_zero_decays_to_zero_not_to_a_subnormal(
             for grad in model.named_gradients().values():
                 grad[...] = 1.0 if step == 1 else 0.0
             opt.step()
-            count = subnormal_count(opt.buffers[key])
+            count = sum(subnormal_count(slots[key]) for slots in opt.state.values())
             run = run + 1 if count else 0
             longest_run, subnormal_steps = max(longest_run, run), subnormal_steps + bool(count)
             if step % FLUSH_EVERY == 0:
                 assert count == 0, f"step {step}: {count} subnormal entries right after a flush"
         assert subnormal_steps > 0                                # they do arise between flushes ...
         assert longest_run < FLUSH_EVERY                          # ... and never last to the next one
-        assert not np.any(backend.to_numpy(opt.buffers[key]))    # ≈ 0.9^1200 ≈ 1e-55: zero
+        assert not any(np.any(backend.to_numpy(slots[key])) for slots in opt.state.values())   # ≈ 0.9^1200: zero

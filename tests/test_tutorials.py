@@ -1,6 +1,5 @@
 """Every tutorial runs, in its fast mode, as a plain script, and writes its figures."""
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,11 +29,3 @@ def test_tutorial_runs_in_fast_mode(tutorial, tmp_path):
     if tutorial.name.startswith("08"):          # it reads the suite's recorded run back
         assert "lecture network, batch  128, numpy-f32" in result.stdout, result.stdout[-2000:]
         assert "run1: " in result.stdout and "lecture network, batch 8192, cupy" in result.stdout   # the GPU runs
-
-
-def test_the_breakpoint_line_in_tutorial_2_is_the_start_of_linear_backward():
-    text = (ROOT / "tutorials" / "02_backprop_by_hand.py").read_text()
-    number = int(re.search(r"b nanoae/layers/linear\.py:(\d+)", text).group(1))
-    assert f"Line {number} of `nanoae/layers/linear.py`" in text
-    lines = (ROOT / "nanoae" / "layers" / "linear.py").read_text().splitlines()
-    assert lines[number - 2].strip().startswith("def backward(self, dout") and lines[number - 1].strip() == "x = self._cached()"

@@ -8,11 +8,12 @@ from hypothesis import strategies as st
 
 from nanoae import backend, gradcheck, gradcheck_loss, numerical_gradient, rel_error
 from nanoae.data import load_mnist_5k
-from nanoae.io import load_model, save_model
-from nanoae.likelihood import elbo_terms, importance_log_weights, log_likelihood, logsumexp
+from nanoae.models import load_model, save_model
+from nanoae.evaluation.log_likelihood import elbo_terms, importance_log_weights, log_likelihood
+from nanoae.functional import logsumexp
 from nanoae.models import BernoulliLikelihood, GaussianLikelihood, classic_vae, dense_vae, lecture_vae
 from nanoae.models.vae import LOGVAR_RANGE
-from nanoae.objectives import ELBO
+from nanoae.training.objectives import ELBO
 from nanoae.training import fit
 from tests.conftest import BACKENDS
 from tests.test_gradcheck_layers import distance_to_kink

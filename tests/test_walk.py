@@ -7,7 +7,7 @@ import pytest
 from nanoae import backend
 from nanoae.data import load_mnist_5k
 from nanoae.models import dense_autoencoder, lecture_autoencoder
-from nanoae.walk import walk
+from nanoae.evaluation.walk import walk
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from nanoae import backend
 from nanoae.data import load_mnist_5k
 from nanoae.models import lecture_autoencoder
 from nanoae.training import fit
-from nanoae.walk import walk
+from nanoae.evaluation.walk import walk
 
 FAST = os.environ.get("NANOAE_TUTORIAL_FAST") == "1"          # the test suite runs every tutorial quickly
 OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", Path(__file__).parent / "figures"))
@@ -74,7 +74,7 @@ assert np.allclose(z, z_layers) and np.allclose(x_hat, x_hat_layers)
 print(walk(model, x))
 
 # %%
-from nanoae.apps.figures import plot_rows  # noqa: E402
+from nanoae.plots.apps import plot_rows  # noqa: E402
 
 plot_rows({"x": x[None], "x̂ by hand": x_hat[None], "x̂ by nanoae": x_hat_layers[None]},
           f"One digit through the network; its code z = {np.round(z, 2)}", OUT / "01_walk.png")

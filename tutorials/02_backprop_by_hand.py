@@ -10,16 +10,20 @@
 # We compute these by hand, compare with nanoae's `backward`, and check both against
 # central differences with `nanoae.gradcheck`.
 #
-# To watch `dout` flow through a real backward pass in a debugger:
+# To watch `dout` flow through a real backward pass in a debugger, as a script (from the
+# repository root, in the environment `make` creates):
 #
-#     python -m pdb tutorials/02_backprop_by_hand.py      (from the repository root)
-#     (Pdb) b nanoae/layers/linear.py:37
+#     python -m pdb tutorials/02_backprop_by_hand.py
+#     (Pdb) b nanoae/layers/linear.py:34
 #     (Pdb) c
 #     (Pdb) p dout.shape
 #     (Pdb) n
 #     (Pdb) p x.shape
 #
-# Line 37 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so.
+# Line 34 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so,
+# and drives this very recipe through pdb. In a notebook (or anywhere the file path is not at hand), the
+# cell "Stepping into Linear.backward" below does the same from Python: set `STEP_INTO_BACKWARD = True`
+# and run it. Either way you step through the textbook code: the layer's backward has no fast form.
 
 # %%
 import os
@@ -30,7 +34,8 @@ import numpy as np
 from nanoae import backend, gradcheck
 from nanoae.layers import Linear, ReLU, Sequential
 
-OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", Path(__file__).parent / "figures"))
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()   # a notebook has no __file__
+OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", HERE / "figures"))
 OUT.mkdir(parents=True, exist_ok=True)
 backend.use("numpy", dtype="float64", seed=1)             # gradient checks need float64
 
@@ -53,6 +58,23 @@ for name, hand, ours in (("dW", dW_hand, linear.grads["W"]), ("db", db_hand, lin
     print(f"{name}: largest difference between hand and nanoae = {np.abs(hand - ours).max():.1e}")
     assert np.allclose(hand, ours)
 
+# %% Stepping into Linear.backward
+# A breakpoint on the first line of `Linear.backward`, found from the function itself (so no file path
+# to type), then the layer's backward run under the debugger: at the `(Pdb)` prompt type `c` to go on to
+# the breakpoint, `p dout.shape`, `n` to run a line, `p x.shape`, and `c` to leave.
+STEP_INTO_BACKWARD = os.environ.get("NANOAE_STEP_INTO_BACKWARD") == "1"
+if STEP_INTO_BACKWARD:
+    import inspect
+    import pdb
+
+    import nanoae.layers.linear
+
+    debugger = pdb.Pdb()
+    first_line = inspect.getsourcelines(Linear.backward)[1] + 1          # the line after `def backward(...)`
+    debugger.set_break(nanoae.layers.linear.__file__, first_line)
+    layer.forward(x)
+    debugger.runcall(layer.backward, dout)
+
 # %% Against central differences
 report = gradcheck(layer, x, dout=dout)
 print(report)
@@ -60,10 +82,10 @@ assert report.passed
 
 # %%
 from nanoae import numerical_gradient  # noqa: E402
-from nanoae.plots import _pyplot, _save  # noqa: E402
+from nanoae.plots import pyplot, save_figure  # noqa: E402
 
 numeric = numerical_gradient(lambda: layer.forward(x), W, dout)            # Σ y·dout differenced, entry by entry
-plt = _pyplot()
+plt = pyplot()
 fig, axes = plt.subplots(1, 2, figsize=(8, 3))
 for ax, values, title in ((axes[0], dW_hand, "∂L/∂W by hand"), (axes[1], numeric, "∂L/∂W by finite differences")):
     image = ax.imshow(values, cmap="coolwarm")
@@ -71,4 +93,39 @@ for ax, values, title in ((axes[0], dW_hand, "∂L/∂W by hand"), (axes[1], num
     ax.set_xlabel("input j")
     ax.set_ylabel("output i")
     fig.colorbar(image, ax=ax)
-_save(fig, OUT / "02_gradients.png")
+save_figure(fig, OUT / "02_gradients.png")
+
+# %% [markdown]
+# ## One update: the gradient moves the weights
+#
+# With ∂L/∂W in hand, the optimizer takes a step. Adam (Kingma & Ba, 2014) keeps two running
+# averages per parameter and, at step t,
+#
+#     m ← β1 m + (1 − β1) g          v ← β2 v + (1 − β2) g²
+#     m̂ = m / (1 − β1^t)             v̂ = v / (1 − β2^t)
+#     θ ← θ − η m̂ / (√v̂ + ε)
+#
+# `Adam(model, form="textbook")` runs exactly these lines, one parameter at a time
+# (`Adam.update` in `nanoae/optim/adam.py`; put a breakpoint there to watch m, v and θ change).
+# Training uses the default `form="fast"`: the same rule as in-place vector operations over all
+# parameters at once (`nanoae/fast/updates.py`), equal to rounding. Below, one step of each, and the
+# same step by hand.
+
+# %%
+from nanoae.optim import Adam  # noqa: E402
+
+W_before = W.copy()
+g = linear.grads["W"].copy()                                   # ∂L/∂W from the backward above
+lr, beta1, beta2, eps = 0.01, 0.9, 0.999, 1e-8
+m_hand = (1 - beta1) * g                                       # m and v start at 0; t = 1
+v_hand = (1 - beta2) * g * g
+W_hand = W_before - lr * (m_hand / (1 - beta1)) / (np.sqrt(v_hand / (1 - beta2)) + eps)
+
+for form in ("textbook", "fast"):
+    W[...] = W_before                                          # the same start for both
+    optimizer = Adam(layer, lr=lr, form=form)
+    optimizer.step()                                           # uses the gradients already in layer.grads
+    print(f"Adam, {form:>8} form: largest difference from the step by hand = {np.abs(W - W_hand).max():.1e}; "
+          f"the weights moved by up to {np.abs(W - W_before).max():.4f} (≈ η: Adam's first step is ±η)")
+    assert np.allclose(W, W_hand, rtol=1e-12, atol=1e-15)
+    assert linear.params["W"] is W                             # the optimizer moved the array we hold

@@ -13,7 +13,7 @@ import numpy as np
 
 from nanoae import backend, plots
 from nanoae.data import load_mnist_5k
-from nanoae.experiment import codes_and_reconstructions, compare_with_pca
+from nanoae.evaluation import codes_and_reconstructions, compare_with_pca
 from nanoae.models import lecture_autoencoder
 from nanoae.training import fit
 

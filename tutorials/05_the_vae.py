@@ -16,9 +16,9 @@ import numpy as np
 
 from nanoae import backend, plots
 from nanoae.data import load_mnist_5k
-from nanoae.likelihood import elbo_terms, log_likelihood
+from nanoae.evaluation.log_likelihood import elbo_terms, log_likelihood
 from nanoae.models import lecture_vae
-from nanoae.objectives import ELBO
+from nanoae.training.objectives import ELBO
 from nanoae.training import fit
 
 FAST = os.environ.get("NANOAE_TUTORIAL_FAST") == "1"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nanoae.apps import AutoencoderReducer, run_reduction
 from nanoae.data import load_mnist_5k
-from nanoae.pca import PCA
+from nanoae.evaluation.pca import PCA
 
 FAST = os.environ.get("NANOAE_TUTORIAL_FAST") == "1"
 OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", Path(__file__).parent / "figures"))

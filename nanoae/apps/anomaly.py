@@ -15,11 +15,12 @@ import time
 import numpy as np
 
 from nanoae import backend
-from nanoae.apps.common import reconstruct_host
-from nanoae.experiment import open_run
-from nanoae.io import write_json
-from nanoae.metrics import roc_auc, roc_curve
+from nanoae.evaluation.encoding import in_batches
+from nanoae.evaluation.metrics import roc_auc, roc_curve
+from nanoae.files import write_json
 from nanoae.models import dense_autoencoder
+from nanoae.plots import apps as plots
+from nanoae.runs.base import open_run
 from nanoae.training import fit
 
 SIZES = [784, 64, 16]
@@ -27,7 +28,7 @@ SIZES = [784, 64, 16]
 
 def reconstruction_scores(model, x_host) -> np.ndarray:
     """s(x) = 1/D ‖x − x̂‖² per image."""
-    return ((x_host - reconstruct_host(model, x_host)) ** 2).mean(axis=1)
+    return ((x_host - in_batches(model.forward, x_host)) ** 2).mean(axis=1)
 
 
 def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40, batch_size: int = 32,
@@ -68,12 +69,11 @@ def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40
                "mean_auroc": float(np.mean(aurocs))}
     out.mkdir(parents=True, exist_ok=True)
     if figures:
-        from nanoae.apps import figures as app_figures
         scores, anomalous, threshold = shown
         fpr, tpr = roc_curve(scores, anomalous)
         metrics["figures"] = [
-            app_figures.plot_anomaly_scores(scores, anomalous, threshold, show_class, fpr, tpr,
+            plots.plot_anomaly_scores(scores, anomalous, threshold, show_class, fpr, tpr,
                                             results[str(show_class)]["auroc"], out / "anomaly_scores.png").name,
-            app_figures.plot_extremes(x_test, scores, test.labels, show_class, out / "anomaly_extremes.png").name]
+            plots.plot_extremes(x_test, scores, test.labels, show_class, out / "anomaly_extremes.png").name]
     write_json(out / "metrics.json", metrics)
     return metrics

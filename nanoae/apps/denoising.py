@@ -13,15 +13,15 @@ import time
 import numpy as np
 
 from nanoae import backend
-from nanoae.apps.common import reconstruct_host
-from nanoae.corruption import corruption
-from nanoae.experiment import open_run
-from nanoae.io import write_json
+from nanoae.data import corruption
+from nanoae.evaluation.encoding import in_batches
+from nanoae.evaluation.metrics import psnr
+from nanoae.files import write_json
 from nanoae.losses import MSELoss
-from nanoae.metrics import psnr
 from nanoae.models import dense_autoencoder
-from nanoae.objectives import Reconstruction
-from nanoae.training import fit
+from nanoae.plots import apps as plots
+from nanoae.runs.base import open_run
+from nanoae.training import Reconstruction, fit
 
 DEFAULT_LEVELS = {"gaussian": [0.1, 0.2, 0.3, 0.5], "masking": [0.1, 0.25, 0.5, 0.75],
                   "salt-and-pepper": [0.05, 0.1, 0.2, 0.4]}
@@ -53,8 +53,8 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
     for level in levels:
         backend.seed(seed + 1)
         noisy = backend.to_numpy(corruption(kind, level)(backend.asarray(clean))).astype(np.float64)
-        outputs = {"noisy input": noisy, "denoising AE": reconstruct_host(models["denoising"], noisy),
-                   "plain AE": reconstruct_host(models["plain"], noisy)}
+        outputs = {"noisy input": noisy, "denoising AE": in_batches(models["denoising"].forward, noisy),
+                   "plain AE": in_batches(models["plain"].forward, noisy)}
         for name, images in outputs.items():
             rows.append({"level": level, "images": name, "psnr_db": psnr(clean, images),
                          "mse": float(((clean - images) ** 2).mean())})
@@ -64,12 +64,11 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
                "training_seconds": seconds, "test_size": len(test), "results": rows}
     out.mkdir(parents=True, exist_ok=True)
     if figures:
-        from nanoae.apps import figures as app_figures
         shown = metrics["train_level"] if metrics["train_level"] in examples else levels[len(levels) // 2]
         one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in range(10)]
         picked = {name: images[one_per_class] for name, images in examples[shown].items()}
-        metrics["figures"] = [app_figures.plot_denoising(clean[one_per_class], picked, kind, shown,
+        metrics["figures"] = [plots.plot_denoising(clean[one_per_class], picked, kind, shown,
                                                          out / "denoising.png").name,
-                              app_figures.plot_psnr(rows, kind, out / "psnr.png").name]
+                              plots.plot_psnr(rows, kind, out / "psnr.png").name]
     write_json(out / "metrics.json", metrics)
     return metrics

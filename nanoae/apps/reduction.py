@@ -17,13 +17,14 @@ import time
 import numpy as np
 
 from nanoae import backend
-from nanoae.apps.common import encode_host
 from nanoae.data import ImageDataset
-from nanoae.experiment import open_run
-from nanoae.io import write_json
-from nanoae.metrics import knn_accuracy, squared_error_per_image, trustworthiness
+from nanoae.evaluation.encoding import in_batches
+from nanoae.evaluation.metrics import knn_accuracy, squared_error_per_image, trustworthiness
+from nanoae.evaluation.pca import PCA
+from nanoae.files import write_json
 from nanoae.models import dense_autoencoder
-from nanoae.pca import PCA
+from nanoae.plots import apps as plots
+from nanoae.runs.base import open_run
 from nanoae.training import fit
 
 HINTON_HIDDEN = (1000, 500, 250)
@@ -52,12 +53,10 @@ class AutoencoderReducer:
         return self
 
     def transform(self, X) -> np.ndarray:
-        return encode_host(self._fitted(), self._floats(X))
+        return in_batches(self._fitted().encode, self._floats(X)).astype(np.float64)
 
     def inverse_transform(self, Z) -> np.ndarray:
-        model = self._fitted()
-        return np.concatenate([backend.to_numpy(model.decode(backend.asarray(Z[i:i + 1000])))
-                               for i in range(0, len(Z), 1000)]).astype(np.float64)
+        return in_batches(self._fitted().decode, np.asarray(Z, dtype=np.float64)).astype(np.float64)
 
     def fit_transform(self, X, y=None) -> np.ndarray:
         return self.fit(X).transform(X)
@@ -110,16 +109,15 @@ def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 1
                "hinton_salakhutdinov_2006_30d": {"autoencoder": 3.00, "pca": 13.87, "ratio": 13.87 / 3.00}}
     out.mkdir(parents=True, exist_ok=True)
     if figures:
-        from nanoae.apps import figures as app_figures
         written = []
         if codes_2d:
-            written.append(app_figures.plot_embeddings(codes_2d, test.labels, results["2"], out / "embeddings.png"))
+            written.append(plots.plot_embeddings(codes_2d, test.labels, results["2"], out / "embeddings.png"))
         largest = max(code_sizes)
         one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in range(10)]
         rows = {"original": x_test[one_per_class],
                 f"autoencoder ({largest}-D)": reconstructions[(largest, "autoencoder")][one_per_class],
                 f"PCA ({largest}-D)": reconstructions[(largest, "pca")][one_per_class]}
-        written.append(app_figures.plot_rows(rows, f"Reconstructions through a {largest}-D code",
+        written.append(plots.plot_rows(rows, f"Reconstructions through a {largest}-D code",
                                              out / "reconstructions.png"))
         metrics["figures"] = [p.name for p in written]
     write_json(out / "metrics.json", metrics)

@@ -17,6 +17,15 @@ import numpy as np
 from nanoae import backend
 
 
+def check_batch_size(batch_size, examples: int | None = None) -> int:
+    """The one check of a batch size: a positive integer, and no larger than the data set when given."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
+    if examples is not None and batch_size > examples:
+        raise ValueError(f"batch size {batch_size} is larger than the {examples} training examples")
+    return int(batch_size)
+
+
 @dataclass
 class ImageDataset:
     images: np.ndarray          # (N, D) uint8 pixel values 0-255, or floats already in [0, 1]
@@ -72,8 +81,7 @@ class BatchIterator:
 
     def __init__(self, dataset: ImageDataset, batch_size: int, shuffle: bool = True,
                  seed: int = 0, drop_last: bool = False):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
+        check_batch_size(batch_size)
         if len(dataset) == 0:
             raise ValueError(f"{dataset.name}: the data set is empty")
         if drop_last and batch_size > len(dataset):

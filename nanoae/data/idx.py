@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nanoae.io import read_npz
+from nanoae.files import read_npz
 
 
 class DataError(ValueError):

@@ -27,6 +27,7 @@ from pathlib import Path
 from nanoae.data.dataset import ImageDataset
 from nanoae.data.download import download as fetch
 from nanoae.data.idx import DataError, check_pair, file_sha256, read_idx_with_digest, read_keras_npz
+from nanoae.data.mnist import load_mnist_5k
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,6 @@ def _load_keras_npz(spec: DatasetSpec, path: Path) -> tuple[ImageDataset, ImageD
 def load_dataset(name: str, data_dir=None, download: bool = False) -> tuple[ImageDataset, ImageDataset]:
     """(train, test) ImageDatasets of a named data set; 'mnist-5k' is the one shipped in the package."""
     if name == "mnist-5k":
-        from nanoae.data.mnist import load_mnist_5k
         return load_mnist_5k()
     if name not in DATASETS:
         raise DataError(f"unknown data set {name!r}; available: mnist-5k, {', '.join(DATASETS)}")

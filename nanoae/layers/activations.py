@@ -5,7 +5,9 @@ and Tanh their own output.
 """
 from __future__ import annotations
 
-from nanoae import backend
+from nanoae import backend, fast
+from nanoae.fast import activations as fast_activations
+from nanoae.functional import sigmoid
 from nanoae.layers.base import Layer
 
 
@@ -52,7 +54,10 @@ class LeakyReLU(_Elementwise):
 class Sigmoid(_Elementwise):
     """σ(x) = 1 / (1 + e^(−x));  σ'(x) = σ(x)(1 − σ(x)).
 
-    Stable for any x, see ``sigmoid`` below.
+    Stable for any x (``nanoae.functional.sigmoid``).  With the fast path on,
+    backward runs ``nanoae.fast.activations.sigmoid_backward``: the same
+    numbers, computed in place, with the subnormal ones a saturated σ makes
+    set to zero.
     """
 
     def _forward(self, x):
@@ -60,11 +65,9 @@ class Sigmoid(_Elementwise):
         return out, out
 
     def _backward(self, dout, out):
-        one_minus_out = 1 - out
-        dx = dout * out
-        dx *= one_minus_out                          # dout · σ(1 − σ)
-        backend.flush_subnormals(dx, one_minus_out)  # σ ≈ 0 makes numbers too small to matter, and slow
-        return dx
+        if fast.enabled():
+            return fast_activations.sigmoid_backward(dout, out)
+        return dout * out * (1 - out)                # dout · σ(1 − σ)
 
 
 class Tanh(_Elementwise):
@@ -86,23 +89,3 @@ class Identity(_Elementwise):
 
     def _backward(self, dout, x):
         return dout
-
-
-def sigmoid(x):
-    """The numerically stable logistic function (also used by BCE-with-logits).
-
-        σ(x) = e^min(x, 0) / (1 + e^(−|x|))
-
-    is 1/(1 + e^(−x)) for x ≥ 0 and e^x/(1 + e^x) for x < 0: neither exponent
-    is ever positive, so exp never overflows, and a tiny σ(x) for x ≪ 0 keeps
-    its full relative precision.  One formula for both signs, with no
-    ``where``: a branch per element made the old two-case version 6× slower.
-    """
-    xp = backend.xp()
-    low = xp.minimum(x, 0)                       # min(x, 0)
-    numerator = xp.exp(low)                      # e^min(x, 0) ∈ (0, 1]
-    low *= 2
-    low -= x                                     # 2 min(x, 0) − x = −|x|
-    denominator = xp.exp(low, out=low)
-    denominator += 1                             # 1 + e^(−|x|) ∈ (1, 2]
-    return xp.divide(numerator, denominator, out=numerator)

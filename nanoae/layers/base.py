@@ -8,6 +8,14 @@ so the lecture's column-vector ``W x + b`` is written ``x @ W.T + b``.
 * ``backward(dout)`` takes ∂L/∂out, returns ∂L/∂x (``dx``) and *adds*
   ∂L/∂θ into ``self.grads`` for every parameter θ (so shared weights collect
   gradient from every place they are used; ``zero_grad`` clears them).
+  Every layer has this one signature.
+* ``input_grad`` (True unless told otherwise) says whether anything below
+  needs ∂L/∂x.  A model sets it False on its first layer with parameters,
+  because its input is data: that layer then fills its parameters' gradients
+  but skips its product for ∂L/∂x and returns None, and a ``Sequential`` stops
+  there (PyTorch does the same for inputs that do not require grad).  In the
+  lecture's network that saves the 128×784 product dout·W1, a sixth of the
+  backward pass.
 * ``params`` and ``grads`` are dicts with the same keys (``"W"``, ``"b"``);
   ``named_parameters()`` prefixes them with the path to the layer
   (``"encoder.0.W"``), which is what optimizers and checkpoints walk.
@@ -18,6 +26,8 @@ from nanoae import backend
 
 
 class Layer:
+    input_grad = True        # backward computes ∂L/∂x; a model turns it off on its first layer (data input)
+
     def __init__(self):
         self.params: dict = {}
         self.grads: dict = {}

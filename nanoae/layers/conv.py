@@ -18,17 +18,10 @@ and its backward is im2col followed by two products.  It upsamples, learned.
 """
 from __future__ import annotations
 
-import math
-
 from nanoae import backend
+from nanoae.initializers import he_uniform
 from nanoae.layers.base import Layer
 from nanoae.layers.im2col import col2im, im2col, output_size
-
-
-def _uniform(shape, fan_in: int):
-    """He-uniform for the ReLU networks these layers sit in: U(−a, a), a = √(6 / fan_in)."""
-    bound = math.sqrt(6.0 / fan_in)
-    return (backend.rand(*shape) * 2.0 - 1.0) * bound
 
 
 class _ConvBase(Layer):
@@ -49,7 +42,7 @@ class Conv2d(_ConvBase):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         k = kernel_size
-        self.add_param("W", _uniform((out_channels, in_channels, k, k), in_channels * k * k))   # (F, C, KH, KW)
+        self.add_param("W", he_uniform(out_channels, in_channels * k * k, shape=(out_channels, in_channels, k, k)))   # (F, C, KH, KW)
         self.add_param("b", backend.xp().zeros(out_channels, dtype=backend.dtype()))
 
     def forward(self, x):
@@ -66,14 +59,14 @@ class Conv2d(_ConvBase):
         out += self.params["b"].reshape(-1, 1, 1, 1)
         return out.transpose(3, 0, 1, 2)                                        # (N, F, OH, OW)
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout):
         columns, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, c = self.kernel_size, self.in_channels
         dout_t = dout.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)       # (F, OH·OW·N)
         self.grads["W"] += (dout_t @ columns.T).reshape(self.params["W"].shape)  # product 1
         self.grads["b"] += dout_t.sum(axis=1)
-        if not input_grad:
+        if not self.input_grad:
             return None
         dcolumns = self.params["W"].reshape(self.out_channels, -1).T @ dout_t    # product 2: (C·KH·KW, OH·OW·N)
         dx = col2im(dcolumns.reshape(c, k, k, oh, ow, n), h, w, self.stride, self.padding)   # (C, H, W, N)
@@ -96,7 +89,7 @@ class ConvTranspose2d(_ConvBase):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding, self.output_padding = kernel_size, stride, padding, output_padding
         k = kernel_size
-        self.add_param("W", _uniform((in_channels, out_channels, k, k), in_channels * k * k))   # (C_in, C_out, KH, KW)
+        self.add_param("W", he_uniform(out_channels, in_channels * k * k, shape=(in_channels, out_channels, k, k)))   # (C_in, C_out, KH, KW)
         self.add_param("b", backend.xp().zeros(out_channels, dtype=backend.dtype()))
 
     def _output_size(self, size: int, axis: str) -> int:
@@ -117,14 +110,14 @@ class ConvTranspose2d(_ConvBase):
         out = out + self.params["b"].reshape(-1, 1, 1, 1)                        # output_padding: a longer kept region
         return out.transpose(3, 0, 1, 2)                                          # (N, C_out, OH, OW)
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout):
         x_t, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, s, p = self.kernel_size, self.stride, self.padding
         self.grads["b"] += dout.sum(axis=(0, 2, 3))
         dcolumns = im2col(dout.transpose(1, 2, 3, 0), k, k, s, p, h, w).reshape(-1, h * w * n)
         self.grads["W"] += (x_t @ dcolumns.T).reshape(self.params["W"].shape)    # product 1
-        if not input_grad:
+        if not self.input_grad:
             return None
         dx_t = self.params["W"].reshape(self.in_channels, -1) @ dcolumns          # product 2: (C_in, H·W·N)
         return dx_t.reshape(self.in_channels, h, w, n).transpose(3, 0, 1, 2)

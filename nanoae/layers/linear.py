@@ -7,7 +7,7 @@ Here, a batch of B row vectors x ∈ R^(B×in):
 Backward, given dout = ∂L/∂y ∈ R^(B×out):
     ∂L/∂W = doutᵀ x       ∈ R^(out×in)
     ∂L/∂b = Σ_batch dout  ∈ R^out
-    ∂L/∂x = dout W        ∈ R^(B×in)     (skipped with input_grad=False: see Sequential)
+    ∂L/∂x = dout W        ∈ R^(B×in)     (None when ``input_grad`` is off: x is data, see base.py)
 """
 from __future__ import annotations
 
@@ -24,21 +24,20 @@ class Linear(Layer):
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.add_param("W", initialize(init, self.out_features, self.in_features))   # (out, in)
         self.add_param("b", backend.xp().zeros(self.out_features, dtype=backend.dtype()))  # (out,)
-        self._dW = backend.xp().empty_like(self.params["W"])   # doutᵀ x lands here: no (out, in) temporary per step
 
     def forward(self, x):
         self._check_input(x)
         self.cache = x
-        out = x @ self.params["W"].T                                   # (B, out)
-        out += self.params["b"]
-        return out
+        return x @ self.params["W"].T + self.params["b"]               # (B, out)
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout):
         x = self._cached()
         self._check_dout(dout, (x.shape[0], self.out_features))
-        self.grads["W"] += backend.xp().matmul(dout.T, x, out=self._dW)  # doutᵀ x: (out, in)
-        self.grads["b"] += dout.sum(axis=0)                             # (out,)
-        return dout @ self.params["W"] if input_grad else None          # (B, in)
+        self.grads["W"] += dout.T @ x                                   # ∂L/∂W = doutᵀ x: (out, in)
+        self.grads["b"] += dout.sum(axis=0)                             # ∂L/∂b = Σ dout:  (out,)
+        if not self.input_grad:
+            return None
+        return dout @ self.params["W"]                                  # ∂L/∂x = dout W:  (B, in)
 
     def _check_input(self, x):
         backend.check_array(x, f"{self!r}.forward")

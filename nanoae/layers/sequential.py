@@ -1,16 +1,13 @@
 """Sequential: layers applied in order; backward runs them in reverse.
 
     forward:  h0 = x,  h_{k+1} = layer_k(h_k)
-    backward: d_{n} = dout,  d_k = layer_k.backward(d_{k+1})   (chain rule)
+    backward: d_n = dout,  d_k = layer_k.backward(d_{k+1})   (chain rule)
 
-``backward(dout, input_grad=False)`` is for callers with no use for ∂L/∂x
-(training: x is the data).  The pass then stops at the first layer that has
-parameters: it fills its gradients but skips its product for ∂L/∂x, and the
-parameter-free layers before it are not run backward at all; None is
-returned.  (PyTorch does the same for inputs that do not require grad.)  In
-the lecture's network that saves the 128×784 product dout·W1, a sixth of the
-backward pass.  Layers that can be first take ``input_grad`` too: Linear,
-TiedLinear, Conv2d, ConvTranspose2d, Sequential.
+A layer whose ``input_grad`` is off (the first layer of a model: its input is
+data) returns None from backward; the pass stops there, and the layers before
+it (parameter-free reshapes, say) are not run backward at all.
+``Sequential.input_grad`` reads and sets that flag on its first layer with
+parameters.
 
 Parameters are named by position: ``"0.W"``, ``"0.b"``, ``"2.W"``, ...
 """
@@ -36,19 +33,28 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout):
         self._cached()
-        if input_grad:
-            for layer in reversed(self.layers):
-                dout = layer.backward(dout)
-            return dout
-        with_parameters = [i for i, layer in enumerate(self.layers) if layer.named_parameters()]
-        if not with_parameters:
-            return None
-        first = with_parameters[0]
-        for layer in reversed(self.layers[first + 1:]):
+        for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        return self.layers[first].backward(dout, input_grad=False)
+            if dout is None:              # a layer whose input is data: nothing below needs ∂L/∂x
+                return None
+        return dout
+
+    @property
+    def input_grad(self) -> bool:
+        """Whether backward returns ∂L/∂x: the flag of the first layer with parameters."""
+        first = self._first_with_parameters()
+        return True if first is None else first.input_grad
+
+    @input_grad.setter
+    def input_grad(self, value: bool) -> None:
+        first = self._first_with_parameters()
+        if first is not None:
+            first.input_grad = bool(value)
+
+    def _first_with_parameters(self):
+        return next((layer for layer in self.layers if layer.named_parameters()), None)
 
     def __getitem__(self, index):
         return self.layers[index]

@@ -32,12 +32,14 @@ class TiedLinear(Layer):
         self.cache = h
         return h @ self.source.params["W"] + self.params["b"]                # (B, in of the source)
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout):
         h = self._cached()
         self._check_dout(dout, (h.shape[0], self.out_features))
         self.source.grads["W"] += h.T @ dout                                  # (out, in) of the source
         self.grads["b"] += dout.sum(axis=0)
-        return dout @ self.source.params["W"].T if input_grad else None       # (B, in_features)
+        if not self.input_grad:
+            return None
+        return dout @ self.source.params["W"].T                               # (B, in_features)
 
     def __repr__(self):
         return f"TiedLinear({self.in_features}→{self.out_features}, Wᵀ of {self.source!r})"

@@ -18,7 +18,7 @@ or 1 can then still learn.  Where outputs saturate, prefer BCEWithLogitsLoss.
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.layers.activations import sigmoid
+from nanoae.functional import bce_with_logits_terms, sigmoid
 from nanoae.losses.base import Loss, check_finite, check_pair, check_unit_interval, reduce, reduction_scale
 
 
@@ -46,10 +46,8 @@ class BCEWithLogitsLoss(Loss):
             check_pair(logits, target, "BCEWithLogitsLoss")
             check_finite("BCEWithLogitsLoss", logits=logits, target=target)
             check_unit_interval("BCEWithLogitsLoss", target=target)
-        xp = backend.xp()
         self.cache = (logits, target)
-        terms = xp.maximum(logits, 0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
-        return reduce(terms, self.reduction)
+        return reduce(bce_with_logits_terms(logits, target), self.reduction)
 
     def backward(self, dloss=1.0):
         logits, target = self._cached()

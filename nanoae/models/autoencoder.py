@@ -3,18 +3,19 @@
 ``Autoencoder(encoder, decoder)`` is itself a Layer: ``forward`` reconstructs,
 ``backward`` runs the decoder's backward then the encoder's, and the
 parameters are named ``encoder.…`` and ``decoder.…`` (e.g. ``encoder.0.W``
-is the lecture's W1).
+is the lecture's W1).  What it shares with the VAE (owning its parameters'
+memory, treating its input as data) is in ``base.py``.
 """
 from __future__ import annotations
 
 from nanoae.layers.base import Layer
+from nanoae.models.base import Model
 
 
-class Autoencoder(Layer):
+class Autoencoder(Model):
     def __init__(self, encoder: Layer, decoder: Layer, config: dict | None = None):
-        super().__init__()
         self.encoder, self.decoder = encoder, decoder
-        self.config = dict(config or {})          # how the model was built, for saving and rebuilding
+        super().__init__(config)
 
     def children(self) -> dict:
         return {"encoder": self.encoder, "decoder": self.decoder}
@@ -34,11 +35,10 @@ class Autoencoder(Layer):
 
     reconstruct = forward
 
-    def backward(self, dout, input_grad=True):
-        """dout = ∂L/∂x̂ → ∂L/∂x, filling every parameter's gradient (None with input_grad=False,
-        which skips the first layer's product for ∂L/∂x: see Sequential)."""
+    def backward(self, dout):
+        """dout = ∂L/∂x̂ → ∂L/∂x (None while ``input_grad`` is off), filling every parameter's gradient."""
         self._cached()
-        return self.encoder.backward(self.decoder.backward(dout), input_grad)
+        return self.encoder.backward(self.decoder.backward(dout))
 
     def __repr__(self):
         return f"Autoencoder(encoder={self.encoder!r}, decoder={self.decoder!r})"

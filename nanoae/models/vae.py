@@ -5,10 +5,13 @@
     sample:    ε ~ N(0, I),   z = μ + σ ⊙ ε,   σ = exp(½ log σ²)  # reparameterisation
     decoder:   s = f_dec(z)                                       # logits (Bernoulli) or mean (Gaussian)
 
-Backward, through the sampling step (ε is the one drawn in forward):
-    ∂L/∂μ      = ∂L/∂z + ∂L/∂μ|_KL
-    ∂L/∂log σ² = ∂L/∂z ⊙ ε ⊙ ½σ + ∂L/∂log σ²|_KL
-    ∂L/∂h      = W_μᵀ-path + W_vᵀ-path  (both heads' backward, added)
+Backward, through the sampling step (ε is the one drawn in forward), in two halves:
+    backward_to_latent(dout):           ∂L/∂z = f_dec's backward of dout
+                                        ∂L/∂μ = ∂L/∂z,   ∂L/∂log σ² = ∂L/∂z ⊙ ε ⊙ ½σ
+    backward_from_latent(dμ, dlog σ²):  ∂L/∂h = both heads' backward, added;  then the trunk's
+``backward(dout)`` is the two in a row, like every layer's.  The ELBO adds the
+KL term's own gradients ∂KL/∂μ and ∂KL/∂log σ² in between
+(``nanoae/training/objectives.py``).
 
 log σ² is clamped to [−30, 20] so exp never overflows (σ² ≤ 4.9·10⁸); where
 the clamp binds, its gradient is 0, like any clip.  In normal training it
@@ -22,20 +25,19 @@ from __future__ import annotations
 
 from nanoae import backend
 from nanoae.layers import Linear
-from nanoae.layers.base import Layer
-from nanoae.models.likelihoods import BernoulliLikelihood, GaussianLikelihood
-from nanoae.models.presets import _check_sizes, mlp
+from nanoae.models.base import Model
+from nanoae.models.decoder_likelihoods import BernoulliLikelihood, GaussianLikelihood
+from nanoae.models.dense import check_sizes, mlp
 
 LOGVAR_RANGE = (-30.0, 20.0)
 
 
-class VAE(Layer):
+class VAE(Model):
     def __init__(self, trunk, mu_head: Linear, logvar_head: Linear, decoder, likelihood, config=None):
-        super().__init__()
         self.encoder, self.mu, self.logvar, self.decoder = trunk, mu_head, logvar_head, decoder
         self.likelihood = likelihood
         self.latent_size = mu_head.out_features
-        self.config = dict(config or {})
+        super().__init__(config)
 
     def children(self) -> dict:
         return {"encoder": self.encoder, "mu": self.mu, "logvar": self.logvar,
@@ -65,18 +67,22 @@ class VAE(Layer):
         self.cache = (mu, logvar, eps, sigma)
         return self.decoder.forward(z)
 
-    def backward(self, dout, dmu_extra=None, dlogvar_extra=None, input_grad=True):
-        """dout = ∂L/∂(decoder output); the extras are the KL term's ∂/∂μ and ∂/∂log σ².
-        Returns ∂L/∂x, or None with input_grad=False (see Sequential)."""
-        mu, logvar, eps, sigma = self._cached()
+    def backward(self, dout):
+        """dout = ∂L/∂(decoder output) → ∂L/∂x (None while ``input_grad`` is off)."""
+        return self.backward_from_latent(*self.backward_to_latent(dout))
+
+    def backward_to_latent(self, dout):
+        """dout → (∂L/∂μ, ∂L/∂log σ²) through the decoder and the sampling step z = μ + σ ε."""
+        _, _, eps, sigma = self._cached()
         dz = self.decoder.backward(dout)                               # (B, d)
-        dmu = dz if dmu_extra is None else dz + dmu_extra
-        dlogvar = dz * eps * (0.5 * sigma)                            # z = μ + exp(½ log σ²) ε
-        if dlogvar_extra is not None:
-            dlogvar = dlogvar + dlogvar_extra
+        return dz, dz * eps * (0.5 * sigma)                            # ∂z/∂μ = 1,  ∂z/∂log σ² = ε ⊙ ½σ
+
+    def backward_from_latent(self, dmu, dlogvar):
+        """(∂L/∂μ, ∂L/∂log σ²) → ∂L/∂x, through the two heads and the trunk."""
+        self._cached()
         dlogvar = dlogvar * self._logvar_inside                         # the clamp's derivative
-        dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)
-        return self.encoder.backward(dh, input_grad)
+        dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)     # (B, H)
+        return self.encoder.backward(dh)
 
     @property
     def latent(self):
@@ -107,7 +113,7 @@ class VAE(Layer):
 def dense_vae(sizes, hidden: str = "relu", likelihood: str = "bernoulli", variance: float | None = None,
               strict: bool = False) -> VAE:
     """sizes = [D, H1, …, Hn, d]: trunk D → … → Hn, heads Hn → d, decoder mirrored d → … → D."""
-    sizes = _check_sizes(sizes)
+    sizes = check_sizes(sizes)
     if len(sizes) < 3:
         raise ValueError(f"a VAE needs at least [input, hidden, latent] sizes, got {sizes}")
     if likelihood == "bernoulli":

@@ -5,19 +5,20 @@ With gradient g, velocity v (starts at 0), momentum μ, weight decay λ:
     v ← μ v + g
     θ ← θ − η v                  (classical momentum; plain SGD when μ = 0)
     θ ← θ − η (g + μ v)          (Nesterov)
-These are PyTorch's conventions, so settings carry over.  Every 8th step the
-velocity's subnormal entries are set to zero, as Adam's m (see adam.py).
+These are PyTorch's conventions, so settings carry over.  ``fast_update`` does
+the same arithmetic in the same order, in place (``nanoae/fast/updates.py``):
+the two forms give the same bits.
 """
 from __future__ import annotations
 
-from nanoae import backend
+from nanoae.fast import updates
 from nanoae.optim.base import Optimizer
 
 
 class SGD(Optimizer):
     def __init__(self, model, lr=0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, clip_norm: float | None = None):
-        super().__init__(model, lr, clip_norm)
+                 weight_decay: float = 0.0, clip_norm: float | None = None, form: str = "fast"):
+        super().__init__(model, lr, clip_norm, form)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0:
@@ -28,19 +29,14 @@ class SGD(Optimizer):
         if momentum:
             self.add_state("velocity")
 
-    def update(self, param, grad, state, step, lr):
-        step[...] = grad
-        if self.weight_decay:
-            step += self.weight_decay * param                 # g + λθ
+    def update(self, param, grad, state, lr):
+        g = grad + self.weight_decay * param if self.weight_decay else grad     # g + λθ
         if self.momentum:
-            velocity = state["velocity"]
-            velocity *= self.momentum
-            velocity += step                                  # v ← μv + g
-            if self.flush_due():
-                backend.flush_subnormals(velocity)            # as Adam's m: stuck near 0 when g = 0
-            if self.nesterov:
-                step += self.momentum * velocity              # g + μv
-            else:
-                step[...] = velocity
-        step *= lr
-        param -= step                                         # θ ← θ − η·step
+            v = state["velocity"]
+            v[...] = self.momentum * v + g                                      # v ← μv + g
+            g = g + self.momentum * v if self.nesterov else v                   # Nesterov: g + μv
+        param -= lr * g                                                         # θ ← θ − η·step
+
+    def fast_update(self, param, grad, state, scratch, lr, flush):
+        updates.sgd(param, grad, state.get("velocity"), scratch, lr, self.momentum, self.nesterov,
+                    self.weight_decay, flush)

@@ -19,14 +19,12 @@ from statistics import NormalDist
 
 import numpy as np
 
-from nanoae import backend
-from nanoae.experiment import DATASETS, checkpointing, prepare_run
-from nanoae.io import save_model, write_json
-from nanoae.likelihood import elbo_terms, log_likelihood
-from nanoae.models import dense_vae
-from nanoae.objectives import ELBO
-from nanoae.pca import PCA
-from nanoae.training import fit
+from nanoae import backend, plots
+from nanoae.evaluation import PCA, elbo_terms, log_likelihood, posterior_means
+from nanoae.files import write_json
+from nanoae.models import dense_vae, save_model
+from nanoae.runs.base import check_settings, checkpointing, prepare_run
+from nanoae.training import ELBO, fit
 
 
 @dataclass
@@ -50,24 +48,15 @@ class VAEConfig:
     iw_samples: list = field(default_factory=lambda: [1, 50, 500])
 
     def validate(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; available: {', '.join(DATASETS)}")
         if len(self.sizes) < 3 or self.sizes[0] != 784:
             raise ValueError(f"VAE sizes must start with 784 and name a hidden and a latent size, got {self.sizes}")
         if not self.beta >= 0:
             raise ValueError(f"β must be ≥ 0, got {self.beta}")
-        if self.warmup_epochs < 0 or self.epochs < 0 or self.batch_size < 1 or not self.lr > 0:
-            raise ValueError("warm-up epochs and epochs must be ≥ 0, batch size ≥ 1, learning rate > 0")
+        if self.warmup_epochs < 0:
+            raise ValueError(f"warm-up epochs must be ≥ 0, got {self.warmup_epochs}")
+        check_settings(self)
         if any(k < 1 for k in self.iw_samples):
             raise ValueError(f"importance samples k must be ≥ 1, got {self.iw_samples}")
-
-
-def posterior_means(model, dataset, batch_size: int = 1000) -> np.ndarray:
-    means = []
-    for start in range(0, len(dataset), batch_size):
-        mu, _ = model.encode(dataset.floats(np.arange(start, min(start + batch_size, len(dataset)))))
-        means.append(backend.to_numpy(mu))
-    return np.concatenate(means)
 
 
 def quantile_grid(n: int = 15, low: float = 0.05, high: float = 0.95) -> np.ndarray:
@@ -116,8 +105,6 @@ def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: boo
 
 
 def write_vae_figures(model, history, test, out: Path) -> list:
-    from nanoae import plots
-
     written = [plots.plot_elbo(history, out / "elbo.png")]
     means = posterior_means(model, test)
     if means.shape[1] == 2:

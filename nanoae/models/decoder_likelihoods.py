@@ -22,11 +22,9 @@ from __future__ import annotations
 import math
 
 from nanoae import backend
-from nanoae.layers.activations import sigmoid
+from nanoae.functional import LOG_2PI, bce_with_logits_terms, sigmoid
 from nanoae.layers.base import Layer
 from nanoae.losses import BCEWithLogitsLoss
-
-LOG_2PI = math.log(2 * math.pi)
 
 
 class BernoulliLikelihood(Layer):
@@ -46,9 +44,7 @@ class BernoulliLikelihood(Layer):
 
     def log_prob(self, logits, x):
         """log p(x|z) per image, shape (B,)."""
-        xp = backend.xp()
-        terms = xp.maximum(logits, 0) - logits * x + xp.log1p(xp.exp(-xp.abs(logits)))
-        return -terms.sum(axis=1)
+        return -bce_with_logits_terms(logits, x).sum(axis=1)
 
     def mean(self, logits):
         """The expected image E[x|z] = σ(s)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nanoae import backend
-from nanoae.io import atomic_write, read_npz
+from nanoae.files import atomic_write, read_npz
 
 FORMAT = "nanoae-checkpoint"
 VERSION = 1
@@ -108,12 +108,13 @@ def restore(checkpoint: Checkpoint, model, optimizer) -> None:
         raise CheckpointError(f"the saved {saved['class']} state does not fit this optimizer's settings "
                               f"(saved {sorted(saved_state)}, expected {sorted(optimizer.state)})")
     optimizer.step_count = saved["step_count"]
-    for buffer in optimizer.buffers.values():
-        buffer.fill(0)                             # state saved before the first step is all zeros
+    for slots in optimizer.state.values():
+        for array in slots.values():
+            array.fill(0)                          # state saved before the first step is all zeros
     for name, slots in saved_state.items():
         for key, value in slots.items():
             if value.shape != optimizer.state[name][key].shape:
                 raise CheckpointError(f"optimizer state {name}/{key}: saved shape {value.shape}, "
                                       f"expected {optimizer.state[name][key].shape}")
-            optimizer.state[name][key][...] = backend.asarray(value)     # in place: the optimizer keeps its vectors
+            optimizer.state[name][key][...] = backend.asarray(value)     # in place: the optimizer keeps its arrays
     backend.set_rng_state(checkpoint.meta["rng"]["backend"])

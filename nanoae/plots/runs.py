@@ -1,49 +1,13 @@
-"""Figures of a trained autoencoder (matplotlib, the ``plot`` extra).
-
-Everything arrives here as NumPy arrays — the edge where device data has
-already been converted with ``backend.to_numpy``.  Each function writes one
-PNG atomically and returns its path.
-"""
+"""Figures of a training run: losses, latent space, reconstructions, manifold, samples, the ELBO."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
-from nanoae.io import atomic_write
-
-
-class PlotsUnavailable(RuntimeError):
-    """matplotlib is not installed."""
-
-
-def require_matplotlib() -> None:
-    """Fail before hours of training, not after, when figures cannot be drawn."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise PlotsUnavailable("figures need matplotlib: pip install 'nanoae[plot]' "
-                               "(or pass --no-figures)") from None
-
-
-def _pyplot():
-    require_matplotlib()
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    return path
+from nanoae.plots.base import pyplot, save_figure
 
 
 def plot_losses(history, path, loss_name: str = "MSE") -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     epochs = np.arange(1, len(history.train_loss) + 1)
     ax.plot(epochs, history.train_loss, label="train (mean over the epoch's minibatches)", marker="o", markersize=3)
@@ -54,14 +18,14 @@ def plot_losses(history, path, loss_name: str = "MSE") -> Path:
     ax.set_title("Reconstruction loss during training")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_latent(codes, labels, path, title: str = "Test digits in the 2-D latent space") -> Path:
     codes, labels = np.asarray(codes), np.asarray(labels)
     if codes.ndim != 2 or codes.shape[1] < 2:
         raise ValueError(f"plot_latent needs codes of shape (N, ≥2), got {codes.shape}")
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 6))
     cmap = plt.get_cmap("tab10")
     for digit in np.unique(labels):
@@ -73,12 +37,12 @@ def plot_latent(codes, labels, path, title: str = "Test digits in the 2-D latent
     ax.set_title(title)
     ax.legend(title="digit", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_reconstructions(x, x_hat, labels, path, image_shape=(28, 28), n: int = 10) -> Path:
     x, x_hat = np.asarray(x)[:n], np.asarray(x_hat)[:n]
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, len(x), figsize=(1.1 * len(x), 2.6))
     axes = np.asarray(axes).reshape(2, -1)
     for i in range(len(x)):
@@ -90,7 +54,7 @@ def plot_reconstructions(x, x_hat, labels, path, image_shape=(28, 28), n: int = 
     axes[0, 0].set_ylabel("input x", fontsize=9)
     axes[1, 0].set_ylabel("output x̂", fontsize=9)
     fig.suptitle("Test digits (top) and their reconstructions (bottom)", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def manifold_grid(codes, n: int = 15, low: float = 1.0, high: float = 99.0):
@@ -107,7 +71,7 @@ def plot_manifold(decoded, z1, z2, path, image_shape=(28, 28)) -> Path:
     n1, n2 = len(z1), len(z2)
     h, w = image_shape
     tiles = np.asarray(decoded).reshape(n2, n1, h, w).transpose(0, 2, 1, 3).reshape(n2 * h, n1 * w)
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 7))
     ax.imshow(tiles, cmap="gray", vmin=0, vmax=1,
               extent=(z1[0] - (z1[1] - z1[0]) / 2, z1[-1] + (z1[1] - z1[0]) / 2,
@@ -115,7 +79,7 @@ def plot_manifold(decoded, z1, z2, path, image_shape=(28, 28)) -> Path:
     ax.set_xlabel("z₁")
     ax.set_ylabel("z₂")
     ax.set_title("Decoder manifold: x̂ = f_dec(z) over a grid of codes")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_image_grid(images, path, title: str, columns: int = 10, image_shape=(28, 28),
@@ -123,7 +87,7 @@ def plot_image_grid(images, path, title: str, columns: int = 10, image_shape=(28
     """Images tiled in rows of ``columns`` (samples from the prior, interpolation strips)."""
     images = np.asarray(images)
     rows = int(np.ceil(len(images) / columns))
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(rows, columns, figsize=(1.0 * columns, 1.0 * rows + 0.5), squeeze=False)
     for i, ax in enumerate(axes.ravel()):
         if i < len(images):
@@ -134,12 +98,12 @@ def plot_image_grid(images, path, title: str, columns: int = 10, image_shape=(28
     for r, label in enumerate(row_labels or []):
         axes[r, 0].set_ylabel(label, fontsize=8)
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_elbo(history, path) -> Path:
     """The −ELBO and its two parts per epoch, train and test (nats per image)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     epochs = np.arange(1, len(history.train_loss) + 1)
     titles = {"neg_elbo": "−ELBO = reconstruction + KL", "reconstruction": "reconstruction  −log p(x|z)",
@@ -155,4 +119,4 @@ def plot_elbo(history, path) -> Path:
         ax.legend()
     fig.suptitle("Variational autoencoder training", fontsize=11)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

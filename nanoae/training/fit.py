@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nanoae.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
-from nanoae.data import BatchIterator, ImageDataset
+from nanoae.data import BatchIterator, ImageDataset, check_batch_size
 from nanoae.losses import LOSSES, get_loss
-from nanoae.objectives import Reconstruction
 from nanoae.optim import Adam, Optimizer
-from nanoae.progress import Progress
+from nanoae.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
+from nanoae.training.objectives import Reconstruction
+from nanoae.training.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,7 @@ def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
         if expected is not None and data.num_features != expected:
             raise ValueError(f"{data.name} has {data.num_features} features per image, "
                              f"but the model expects {expected}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
-    if batch_size > len(train):
-        raise ValueError(f"batch size {batch_size} is larger than the {len(train)} training examples")
+    check_batch_size(batch_size, len(train))
 
 
 def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs: int = 10,
@@ -126,7 +123,7 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
             optimizer.zero_grad()
             with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
                 value = objective.forward(model, x)
-                objective.backward(model, input_grad=False)
+                objective.backward(model)
             value = float(value)
             if not math.isfinite(value):
                 raise DivergedError(

@@ -1,15 +1,15 @@
-"""Figures of the application workflows (denoising, reduction, anomaly detection)."""
+"""Figures of the applications: denoising, dimensionality reduction, anomaly detection."""
 from __future__ import annotations
 
 import numpy as np
 
-from nanoae.plots import _pyplot, _save
+from nanoae.plots.base import pyplot, save_figure
 
 
 def plot_rows(rows: dict, title: str, path, image_shape=(28, 28), captions: dict | None = None):
     """One row of images per entry of ``rows`` (label → (n, D) images), labelled on the left;
     ``captions`` (label → n strings) go above the images of that row."""
-    plt = _pyplot()
+    plt = pyplot()
     n = len(next(iter(rows.values())))
     fig, axes = plt.subplots(len(rows), n, figsize=(1.05 * n + 1.2, 1.15 * len(rows) + 0.4), squeeze=False)
     for r, (label, images) in enumerate(rows.items()):
@@ -21,7 +21,7 @@ def plot_rows(rows: dict, title: str, path, image_shape=(28, 28), captions: dict
                 axes[r, i].set_title(captions[label][i], fontsize=8)
         axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_denoising(clean, outputs: dict, kind: str, level: float, path):
@@ -30,7 +30,7 @@ def plot_denoising(clean, outputs: dict, kind: str, level: float, path):
 
 
 def plot_psnr(rows, kind: str, path):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in ("noisy input", "plain AE", "denoising AE"):
         points = [(r["level"], r["psnr_db"]) for r in rows if r["images"] == name]
@@ -40,11 +40,11 @@ def plot_psnr(rows, kind: str, path):
     ax.set_title("Held-out digits: how much of the noise is removed")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_embeddings(codes: dict, labels, results: dict, path):
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(codes), figsize=(6 * len(codes), 5), squeeze=False)
     cmap = plt.get_cmap("tab10")
     for ax, (name, z) in zip(axes[0], codes.items()):
@@ -59,11 +59,11 @@ def plot_embeddings(codes: dict, labels, results: dict, path):
         ax.grid(alpha=0.3)
     axes[0, -1].legend(title="digit", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle("Held-out digits reduced to 2 dimensions", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_anomaly_scores(scores, anomalous, threshold, normal_class, fpr, tpr, auroc, path):
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     bins = np.linspace(0, np.quantile(scores, 0.995), 50)
     left.hist(scores[~anomalous], bins=bins, alpha=0.6, density=True, label=f"normal (digit {normal_class})")
@@ -81,7 +81,7 @@ def plot_anomaly_scores(scores, anomalous, threshold, normal_class, fpr, tpr, au
     right.legend(loc="lower right")
     right.grid(alpha=0.3)
     fig.suptitle(f"Anomaly detection: autoencoder trained on digit {normal_class} only", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_extremes(x, scores, labels, normal_class, path, n: int = 10):

@@ -1,4 +1,6 @@
-"""How well a VAE explains held-out data: the ELBO and the importance-weighted log-likelihood.
+"""How well a VAE explains held-out data: the ELBO and the importance-weighted estimate of log p(x).
+
+(Not to be confused with the decoder's likelihood p(x|z), ``nanoae/models/decoder_likelihoods.py``.)
 
 For one image x and k samples zᵢ ~ q(z|x) = N(μ, σ²):
     log wᵢ = log p(x|zᵢ) + log p(zᵢ) − log q(zᵢ|x)
@@ -15,17 +17,8 @@ import math
 
 from nanoae import backend
 from nanoae.data import BatchIterator
+from nanoae.functional import LOG_2PI, logsumexp
 from nanoae.losses import GaussianKLLoss
-
-LOG_2PI = math.log(2 * math.pi)
-
-
-def logsumexp(values, axis: int = 0):
-    """log Σ exp(values) along ``axis`` without overflow: m + log Σ exp(values − m)."""
-    xp = backend.xp()
-    m = values.max(axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)
-    return (m + xp.log(xp.exp(values - m).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
 def importance_log_weights(model, x, k: int, chunk: int = 50):

@@ -32,7 +32,7 @@ def _activation(name: str):
     return ACTIVATIONS[name]()
 
 
-def _check_sizes(sizes) -> list[int]:
+def check_sizes(sizes) -> list[int]:
     sizes = list(sizes)
     if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
         raise ValueError(f"sizes must be a list of at least two positive integers, got {sizes}")
@@ -41,7 +41,7 @@ def _check_sizes(sizes) -> list[int]:
 
 def mlp(sizes, hidden: str = "relu", output: str = "identity") -> Sequential:
     """Linear layers between consecutive sizes, ``hidden`` activations between them, ``output`` last."""
-    sizes = _check_sizes(sizes)
+    sizes = check_sizes(sizes)
     _activation(hidden), _activation(output)             # unknown names fail here, even when unused
     layers = []
     for k, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
@@ -65,7 +65,7 @@ def _tied_decoder(encoder: Sequential, hidden: str, output: str) -> Sequential:
 
 def dense_autoencoder(sizes, hidden: str = "relu", output: str = "sigmoid", tied: bool = False) -> Autoencoder:
     """Encoder sizes[0] → … → sizes[-1] (linear code) and the mirrored decoder back to sizes[0]."""
-    sizes = _check_sizes(sizes)
+    sizes = check_sizes(sizes)
     encoder = mlp(sizes, hidden, output="identity")
     decoder = _tied_decoder(encoder, hidden, output) if tied else mlp(sizes[::-1], hidden, output)
     config = {"arch": "dense", "sizes": sizes, "hidden": hidden, "output": output, "tied": tied}
@@ -75,16 +75,3 @@ def dense_autoencoder(sizes, hidden: str = "relu", output: str = "sigmoid", tied
 def lecture_autoencoder(tied: bool = False) -> Autoencoder:
     """784 →ReLU 128 →ReLU 64 → 2 (code) →ReLU 64 →ReLU 128 →σ 784."""
     return dense_autoencoder(LECTURE_SIZES, hidden="relu", output="sigmoid", tied=tied)
-
-
-def from_config(config: dict):
-    """Rebuild a model (autoencoder or VAE) from the ``config`` it was saved with."""
-    if config.get("arch") == "vae":
-        from nanoae.models.vae import vae_from_config
-        return vae_from_config(config)
-    if config.get("arch") == "conv":
-        from nanoae.models.conv_presets import conv_autoencoder
-        return conv_autoencoder(config["sizes"][-1], config["channels"])
-    if config.get("arch") != "dense":
-        raise ValueError(f"unknown architecture {config.get('arch')!r} in the saved configuration")
-    return dense_autoencoder(config["sizes"], config["hidden"], config["output"], config["tied"])

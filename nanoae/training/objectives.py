@@ -2,9 +2,8 @@
 
 An objective has ``forward(model, x, target=None) -> L`` (a 0-d device
 array; the target defaults to x itself, as an autoencoder's does),
-``backward(model, input_grad=True) -> ∂L/∂x`` (filling every parameter's
-gradient; with input_grad=False, as ``fit`` calls it, ∂L/∂x is not computed
-and None is returned),
+``backward(model) -> ∂L/∂x`` (filling every parameter's gradient; None while
+the model's ``input_grad`` is off, as it is for a model's data input),
 ``terms()`` (the parts of L worth reporting, as floats) and
 ``start_epoch(epoch)`` (for schedules).
 
@@ -18,7 +17,10 @@ and None is returned),
   the VAE's negative evidence lower bound, nats per image, with
   β_t = β · min(1, epoch / warmup_epochs) (KL warm-up; β ≠ 1 is a β-VAE).
   Its ``terms`` report the true −ELBO = reconstruction + KL (β = 1), whatever
-  β_t the optimiser sees.
+  β_t the optimiser sees.  Its backward is where the KL term's own gradients
+  enter: the decoder's path gives ∂L/∂μ and ∂L/∂log σ² at the latent layer
+  (``VAE.backward_to_latent``), β_t·∂KL/∂μ and β_t·∂KL/∂log σ² are added there,
+  and the sum goes down through the encoder (``VAE.backward_from_latent``).
 """
 from __future__ import annotations
 
@@ -51,14 +53,14 @@ class Reconstruction:
         self.reconstruction = self.loss.forward(out, target)
         return self.reconstruction + self.penalty                   # + 0.0 without penalties: bit for bit the same
 
-    def backward(self, model, input_grad=True):
+    def backward(self, model):
         dout = self.loss.backward()
         if self.l1:
             sign = (self.code > 0).astype(self.code.dtype) - (self.code < 0).astype(self.code.dtype)
             dz = model.decoder.backward(dout) + sign * (self.l1 / len(self.code))     # ∂λ₁|z|/∂z = λ₁ sign(z)
-            dx = model.encoder.backward(dz, input_grad)
+            dx = model.encoder.backward(dz)
         else:
-            dx = model.backward(dout, input_grad)
+            dx = model.backward(dout)
         if self.weight_decay:
             grads = model.named_gradients()
             for name, w in _weights(model).items():
@@ -97,9 +99,10 @@ class ELBO:
         self.kl = self.kl_loss.forward(*model.latent)                        # KL(q ‖ p), nats/image
         return self.reconstruction + self.current_beta * self.kl
 
-    def backward(self, model, input_grad=True):
-        dmu, dlogvar = self.kl_loss.backward(self.current_beta)
-        return model.backward(model.likelihood.backward(), dmu, dlogvar, input_grad=input_grad)
+    def backward(self, model):
+        dmu, dlogvar = model.backward_to_latent(model.likelihood.backward())     # the reconstruction's path
+        kl_dmu, kl_dlogvar = self.kl_loss.backward(self.current_beta)           # β_t ∂KL/∂μ, β_t ∂KL/∂log σ²
+        return model.backward_from_latent(dmu + kl_dmu, dlogvar + kl_dlogvar)
 
     def terms(self) -> dict:
         reconstruction, kl = float(self.reconstruction), float(self.kl)

@@ -1,4 +1,4 @@
-"""One training run, start to finish: the recipe behind ``demo`` and ``train``.
+"""One autoencoder training run, start to finish: the recipe behind ``demo`` and ``train``.
 
     config → backend → data → model → fit → metrics (vs PCA) → run folder
 
@@ -16,19 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from nanoae import backend
-from nanoae.data import DATASET_NAMES, load_dataset
-from nanoae.io import save_model, write_json
+from nanoae import backend, plots
+from nanoae.evaluation import PCA, codes_and_reconstructions, compare_with_pca, walk
+from nanoae.files import write_json
 from nanoae.losses import LOSSES, get_loss
-from nanoae.metrics import knn_accuracy, squared_error_per_image
-from nanoae.models import LECTURE_SIZES, conv_autoencoder, dense_autoencoder
-from nanoae.models.presets import ACTIVATIONS
-from nanoae.objectives import Reconstruction
-from nanoae.pca import PCA
-from nanoae.training import fit
-from nanoae.walk import walk
-
-DATASETS = DATASET_NAMES
+from nanoae.models import ACTIVATIONS, LECTURE_SIZES, conv_autoencoder, dense_autoencoder, save_model
+from nanoae.runs.base import check_settings, checkpointing, prepare_run
+from nanoae.training import Reconstruction, fit
 
 
 @dataclass
@@ -64,8 +58,6 @@ class TrainConfig:
         if self.arch == "conv" and (self.tied or self.hidden != "relu" or self.output != "sigmoid"):
             raise ValueError("the convolutional autoencoder has ReLU layers, a sigmoid output and untied weights; "
                              "--tied, --hidden and --output apply to the dense one")
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; available: {', '.join(DATASETS)}")
         if len(self.sizes) < 2 or self.sizes[0] != 784:
             raise ValueError(f"sizes must start with 784 (28×28 pixels) and name at least a code size, "
                              f"got {self.sizes}")
@@ -76,83 +68,9 @@ class TrainConfig:
         for name in (self.hidden, self.output):
             if name not in ACTIVATIONS:
                 raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
-        if self.epochs < 0:
-            raise ValueError(f"epochs must be ≥ 0, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch size must be ≥ 1, got {self.batch_size}")
-        if not self.lr > 0:
-            raise ValueError(f"learning rate must be positive, got {self.lr}")
-        if self.checkpoint_every < 0:
-            raise ValueError(f"checkpoint_every must be ≥ 0, got {self.checkpoint_every}")
+        check_settings(self)
         if not (self.l1 >= 0 and self.weight_decay >= 0):
             raise ValueError(f"penalties must be ≥ 0, got l1={self.l1}, weight_decay={self.weight_decay}")
-
-
-def check_run_folder(out) -> Path:
-    """A run folder must be new or empty: nothing a user saved is overwritten."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"run folder {out} already exists and is not empty; choose another --out")
-    return out
-
-
-def codes_and_reconstructions(model, dataset, batch_size: int = 1000, reconstruct: bool = True):
-    """(codes, reconstructions or None) for a whole data set, as NumPy arrays."""
-    codes, recon = [], []
-    for start in range(0, len(dataset), batch_size):
-        x = dataset.floats(np.arange(start, min(start + batch_size, len(dataset))))
-        z = model.encode(x)
-        codes.append(backend.to_numpy(z))
-        if reconstruct:
-            recon.append(backend.to_numpy(model.decode(z)))
-    return np.concatenate(codes), np.concatenate(recon) if reconstruct else None
-
-
-def compare_with_pca(model, train, test, k: int = 5) -> dict:
-    """Per-image squared error and k-NN accuracy of the codes: the autoencoder against PCA of the same size."""
-    x_test = test.images / 255.0
-    code_train, _ = codes_and_reconstructions(model, train, reconstruct=False)
-    code_test, recon_test = codes_and_reconstructions(model, test)
-    pca = PCA(code_test.shape[1]).fit(train.images)                  # uint8 pixels, scaled chunk by chunk
-    pca_train, pca_test = pca.transform(train.images), pca.transform(x_test)
-    return {
-        "code_size": int(code_test.shape[1]),
-        "autoencoder": {
-            "squared_error_per_image": squared_error_per_image(x_test, recon_test),
-            f"{k}nn_accuracy": knn_accuracy(code_train, train.labels, code_test, test.labels, k),
-        },
-        "pca": {
-            "squared_error_per_image": squared_error_per_image(x_test, pca.inverse_transform(pca_test)),
-            f"{k}nn_accuracy": knn_accuracy(pca_train, train.labels, pca_test, test.labels, k),
-        },
-    }
-
-
-def open_run(out, figures: bool, backend_name: str = "numpy", dtype: str = "float32", seed: int = 0,
-             dataset: str = "mnist-5k", data_dir=None, download: bool = False, resuming: bool = False):
-    """Everything a run checks before it trains: the run folder (new or empty, unless resuming in
-    it) and matplotlib; then the backend is set up and the data loaded.  Returns (run folder, train, test)."""
-    out = Path(out) if resuming else check_run_folder(out)
-    if figures:
-        from nanoae.plots import require_matplotlib
-        require_matplotlib()
-    backend.use(backend_name, dtype=dtype, seed=seed)
-    train, test = load_dataset(dataset, data_dir, download)
-    return out, train, test
-
-
-def prepare_run(config, out, figures: bool, resuming: bool = False):
-    """``open_run`` for a validated training configuration (TrainConfig or VAEConfig)."""
-    config.validate()
-    return open_run(out, figures, config.backend, config.dtype, config.seed, config.dataset, config.data_dir,
-                    config.download, resuming)
-
-
-def checkpointing(config, out: Path, model_kind: str, resume) -> dict:
-    """fit's checkpoint arguments for a run folder."""
-    return {"checkpoint": out / "checkpoint.npz" if config.checkpoint_every else None,
-            "checkpoint_every": config.checkpoint_every or 1, "resume": resume,
-            "config": {"model": model_kind, **asdict(config)}}
 
 
 def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
@@ -196,8 +114,6 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
 
 
 def write_figures(model, history, test, out: Path, loss_name: str) -> list:
-    from nanoae import plots
-
     codes, recon = codes_and_reconstructions(model, test)
     x = test.images / 255.0
     one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in np.unique(test.labels)]

@@ -21,6 +21,7 @@ import numpy as np
 
 from nanoae import backend
 from nanoae.layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, TiedLinear
+from nanoae.models import Autoencoder
 
 _FUNCTION_NAMES = {ReLU: "ReLU", LeakyReLU: "LeakyReLU", Sigmoid: "σ", Tanh: "tanh", Identity: ""}
 
@@ -62,8 +63,6 @@ def _shown_width(text: str) -> int:
 
 def walk(model, x, first: int = 4, last: int = 2) -> str:
     """The lecture's walk for one input ``x`` (a vector of D values in [0, 1]) through ``model``."""
-    from nanoae.models import Autoencoder
-
     if not isinstance(model, Autoencoder):
         raise ValueError(f"the walk follows a plain autoencoder; this model is a {type(model).__name__}")
     x = backend.to_numpy(x).astype(np.float64).reshape(1, -1)

@@ -1,0 +1,103 @@
+"""A model's parameters and gradients as views of two flat vectors, allocated when the model is built.
+
+    θ = [vec(encoder.0.W); vec(encoder.0.b); vec(encoder.2.W); …]      (P,)
+    g = [vec(∂L/∂encoder.0.W); …]                                      (P,)
+
+``FlatParameters(model)`` is made once, by the model's constructor: it copies
+every layer's parameters into θ and gradients into g and points each layer's
+``params[key]`` and ``grads[key]`` at its slice, reshaped.  From then on those
+views *are* the model's arrays — nothing re-points them again, so an array a
+user takes from ``layer.params`` stays the one being trained, whatever
+optimizers, ``fit`` calls and checkpoint restores follow.  The layers compute
+exactly as before (a view is an array); an optimizer's fast update then treats
+all P numbers with a dozen vector operations instead of a dozen per parameter,
+and zeroing every gradient is one fill.
+
+``segments(model)`` is how an optimizer sees the memory: one ``Segment`` (θ, g)
+for a model with flat storage, else one per parameter (a Sequential built on
+its own, or any model built with the fast path off).  The optimizer keeps its
+state (Adam's m and v, SGD's velocity) in the same layout, so the textbook rule
+reads per-parameter views and the fast update whole vectors of the same memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nanoae import backend
+
+
+def parameter_slots(layer, prefix: str = "", seen=None):
+    """(name, layer, key) for every parameter, in ``named_parameters`` order; a layer that
+    appears twice in the tree (shared) is listed once, under its first name."""
+    seen = set() if seen is None else seen
+    if id(layer) in seen:
+        return
+    seen.add(id(layer))
+    for key in layer.params:
+        yield prefix + key, layer, key
+    for child_name, child in layer.children().items():
+        yield from parameter_slots(child, f"{prefix}{child_name}.", seen)
+
+
+@dataclass
+class Segment:
+    """A run of parameters stored one after another: θ and g as 1-D arrays, and where each name lies."""
+    params: object          # (n,) the parameters' values
+    grads: object           # (n,) their gradients
+    ranges: dict            # name -> slice of params
+    shapes: dict            # name -> the parameter's shape
+
+    @property
+    def size(self) -> int:
+        return int(self.params.size)
+
+    def zeros(self):
+        """A zero vector shaped like θ, for optimizer state."""
+        return backend.xp().zeros_like(self.params)
+
+    def views(self, vector) -> dict:
+        """{name: that parameter's part of ``vector``, in the parameter's shape}."""
+        return {name: vector[part].reshape(self.shapes[name]) for name, part in self.ranges.items()}
+
+
+class FlatParameters:
+    """θ and g for one model; the layers' arrays are views of them from the moment this is built."""
+
+    def __init__(self, model):
+        xp = backend.xp()
+        slots = list(parameter_slots(model))
+        arrays = [layer.params[key] for _, layer, key in slots]
+        dtypes = {str(array.dtype) for array in arrays}
+        if len(dtypes) > 1:
+            raise TypeError(f"the parameters mix dtypes {sorted(dtypes)}; build the whole model under one dtype")
+        size = sum(int(array.size) for array in arrays)                        # P
+        dtype = arrays[0].dtype if arrays else backend.dtype()
+        self.params = xp.empty(size, dtype=dtype)                              # θ (P,)
+        self.grads = xp.empty(size, dtype=dtype)                               # g (P,)
+        self.ranges, self.shapes, start = {}, {}, 0
+        for name, layer, key in slots:
+            param, grad = layer.params[key], layer.grads[key]
+            part = slice(start, start + int(param.size))
+            self.params[part] = param.reshape(-1)
+            self.grads[part] = grad.reshape(-1)
+            layer.params[key] = self.params[part].reshape(param.shape)        # the layer computes on θ from now on
+            layer.grads[key] = self.grads[part].reshape(param.shape)
+            self.ranges[name], self.shapes[name] = part, tuple(param.shape)
+            start = part.stop
+
+    def segment(self) -> Segment:
+        return Segment(self.params, self.grads, self.ranges, self.shapes)
+
+
+def segments(model) -> list:
+    """The model's parameters as the optimizer walks them: one segment when the model stores them
+    flat, else one per parameter."""
+    storage = getattr(model, "storage", None)
+    if storage is not None:
+        return [storage.segment()] if storage.ranges else []
+    found = []
+    for name, layer, key in parameter_slots(model):
+        param, grad = layer.params[key], layer.grads[key]
+        found.append(Segment(param.reshape(-1), grad.reshape(-1), {name: slice(0, int(param.size))},
+                             {name: tuple(param.shape)}))
+    return found

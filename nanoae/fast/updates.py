@@ -1,0 +1,91 @@
+"""The optimizers' updates, fast: in place over whole vectors, one thread per core, in cache-sized blocks.
+
+Each kernel below is the rule its optimizer's ``update`` writes in the
+lecture's form (``nanoae/optim/``), rewritten as a sequence of in-place
+vector operations through one scratch vector, so that a step allocates nothing
+the size of a weight matrix.  ``step(optimizer, lr)`` runs the optimizer's
+``fast_update`` over each segment of its model's parameters (one segment, all
+P numbers, when the model stores them flat: ``storage.py``), cut into a part
+per thread and a block per cache-full (``threads.py``); every 8th step the
+momenta's subnormal numbers are set to zero (``subnormals.py``).
+
+SGD's kernel does the textbook's arithmetic in the textbook's order: the same
+bits.  Adam's folds the bias corrections into two scalars,
+    (m / (√v · 1/√(1 − β2^t) + ε)) · η/(1 − β1^t)   for   η m̂ / (√v̂ + ε),
+which rounds differently in the last bit; ``tests/test_fast_path.py`` holds the
+two trajectories together at a stated tolerance.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+
+from nanoae import backend
+from nanoae.fast.subnormals import flush_due, flush_subnormals
+from nanoae.fast.threads import blocks, cpu_threads, parts, run_parallel
+
+_scratch = weakref.WeakKeyDictionary()      # optimizer -> one scratch vector per segment
+
+
+def step(optimizer, lr: float) -> None:
+    """One update of every parameter of ``optimizer``'s model, by its ``fast_update``."""
+    if optimizer not in _scratch:
+        _scratch[optimizer] = [segment.zeros() for segment in optimizer.segments]
+    flush = flush_due(optimizer.step_count)
+    cores = cpu_threads()
+    for index, segment in enumerate(optimizer.segments):
+        state = {key: vectors[index] for key, vectors in optimizer.buffers.items()}
+        scratch = _scratch[optimizer][index]
+
+        def update_part(part):
+            for block in blocks(part):
+                optimizer.fast_update(segment.params[block], segment.grads[block],
+                                      {key: vector[block] for key, vector in state.items()},
+                                      scratch[block], lr, flush)
+
+        run_parallel(update_part, parts(segment.size, cores))
+
+
+def adam(param, grad, m, v, scratch, lr: float, beta1: float, beta2: float, eps: float, t: int,
+         flush: bool) -> None:
+    """Adam's step t, in place: m, v and θ updated, ``scratch`` used as working space."""
+    xp = backend.xp()
+    m *= beta1
+    xp.multiply(grad, 1 - beta1, out=scratch)
+    m += scratch                                          # m ← β1 m + (1−β1) g
+    if flush:
+        flush_subnormals(m, scratch)                      # g = 0 for long leaves m stuck near 0, and slow
+    v *= beta2
+    xp.multiply(grad, grad, out=scratch)
+    scratch *= 1 - beta2
+    v += scratch                                          # v ← β2 v + (1−β2) g²
+    xp.sqrt(v, out=scratch)
+    scratch *= 1 / math.sqrt(1 - beta2 ** t)
+    scratch += eps                                        # √v̂ + ε
+    xp.divide(m, scratch, out=scratch)
+    scratch *= lr / (1 - beta1 ** t)                      # η m̂ / (√v̂ + ε)
+    param -= scratch
+
+
+def decay_weights(param, lr: float, weight_decay: float) -> None:
+    """AdamW's decoupled decay, θ ← θ (1 − ηλ), in place."""
+    param *= 1 - lr * weight_decay
+
+
+def sgd(param, grad, velocity, step, lr: float, momentum: float, nesterov: bool, weight_decay: float,
+        flush: bool) -> None:
+    """SGD's step, in place; ``step`` is the scratch vector (the direction η multiplies)."""
+    step[...] = grad
+    if weight_decay:
+        step += weight_decay * param                      # g + λθ
+    if momentum:
+        velocity *= momentum
+        velocity += step                                  # v ← μv + g
+        if flush:
+            flush_subnormals(velocity)                    # as Adam's m: stuck near 0 when g = 0
+        if nesterov:
+            step += momentum * velocity                   # g + μv
+        else:
+            step[...] = velocity
+    step *= lr
+    param -= step                                         # θ ← θ − η·step

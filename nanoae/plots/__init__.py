@@ -1,0 +1,12 @@
+"""Figures (matplotlib, the ``plot`` extra).
+
+    base.py   matplotlib on demand (``require_matplotlib``, ``PlotsUnavailable``), atomic PNG writing
+    runs.py   a training run: losses, latent space, reconstructions, manifold, image grids, the ELBO
+    apps.py   the applications: denoising, PSNR, embeddings, anomaly scores, rows of images
+"""
+from nanoae.plots.base import PlotsUnavailable, pyplot, require_matplotlib, save_figure
+from nanoae.plots.runs import (manifold_grid, plot_elbo, plot_image_grid, plot_latent, plot_losses, plot_manifold,
+                               plot_reconstructions)
+
+__all__ = ["PlotsUnavailable", "require_matplotlib", "pyplot", "save_figure", "plot_losses", "plot_latent",
+           "plot_reconstructions", "manifold_grid", "plot_manifold", "plot_image_grid", "plot_elbo"]

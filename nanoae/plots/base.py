@@ -1,0 +1,41 @@
+"""What every figure shares: matplotlib loaded on demand, and a PNG written atomically.
+
+Everything arrives in ``nanoae.plots`` as NumPy arrays — the edge where device
+data has already been converted with ``backend.to_numpy``.  Each plotting
+function writes one PNG atomically and returns its path.  matplotlib is the
+``plot`` extra: without it, ``require_matplotlib`` says what to install.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nanoae.files import atomic_write
+
+
+class PlotsUnavailable(RuntimeError):
+    """matplotlib is not installed."""
+
+
+def require_matplotlib() -> None:
+    """Fail before hours of training, not after, when figures cannot be drawn."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise PlotsUnavailable("figures need matplotlib: pip install 'nanoae[plot]' "
+                               "(or pass --no-figures)") from None
+
+
+def pyplot():
+    require_matplotlib()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_figure(fig, path) -> Path:
+    path = Path(path)
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
+    pyplot().close(fig)
+    return path

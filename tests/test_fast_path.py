@@ -1,0 +1,251 @@
+"""The fast path is held equal to the reading path.
+
+Everything nanoae does for speed lives in ``nanoae/fast/``: flat parameter storage,
+the optimizers' in-place updates (threads, cache blocks), subnormal flushing.  These
+tests hold each piece to the textbook form a student reads:
+
+* SGD's fast update does the textbook's arithmetic in its order: the same bits;
+* Adam's folds the bias corrections into two scalars, so the two forms round
+  differently in the last bit: after 20 float64 steps they agree to 1e-12
+  relatively (each step's rounding is ~1e-16; Adam's update is a bounded
+  function of the gradient history, so it does not amplify it in 20 steps);
+* threads, blocks and flat storage are speed only: the same bits however θ is cut;
+* switched off as a whole, the fast path leaves nothing behind.
+"""
+import numpy as np
+import pytest
+
+from nanoae import backend, fast
+from nanoae.data import load_mnist_5k
+from nanoae.fast import storage, threads
+from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
+from nanoae.models import classic_vae, dense_autoencoder, lecture_autoencoder
+from nanoae.optim import SGD, Adam, AdamW
+from nanoae.training import ELBO, fit
+from tests.conftest import BACKENDS
+
+SGDS = {
+    "sgd": lambda m, form: SGD(m, lr=0.05, form=form),
+    "momentum": lambda m, form: SGD(m, lr=0.05, momentum=0.9, form=form),
+    "nesterov+decay": lambda m, form: SGD(m, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01, form=form),
+}
+ADAMS = {
+    "adam": lambda m, form: Adam(m, lr=1e-2, form=form),
+    "adamw": lambda m, form: AdamW(m, lr=1e-2, weight_decay=0.1, form=form),
+}
+
+
+def trajectory(make_model, make_optimizer, form, steps=20):
+    """θ after each of ``steps`` updates with random gradients from a fixed generator (NumPy copies)."""
+    backend.seed(11)
+    model = make_model()
+    opt = make_optimizer(model, form)
+    rng = np.random.default_rng(3)
+    path = []
+    for _ in range(steps):
+        for g in model.named_gradients().values():
+            g[...] = backend.asarray(rng.standard_normal(g.shape))
+        opt.step()
+        path.append({name: backend.to_numpy(p).copy() for name, p in model.named_parameters().items()})
+    return path
+
+
+MODELS = {"flat model": lambda: dense_autoencoder([30, 12, 3]),
+          "sequential": lambda: Sequential(Linear(30, 12), ReLU(), Linear(12, 30), Sigmoid())}
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("model_name", MODELS)
+@pytest.mark.parametrize("rule", SGDS)
+def test_sgd_fast_and_textbook_give_the_same_bits(backend_name, model_name, rule):
+    with backend.using(backend_name, dtype="float64"):
+        fast_path = trajectory(MODELS[model_name], SGDS[rule], "fast")
+        textbook = trajectory(MODELS[model_name], SGDS[rule], "textbook")
+    for step, (a, b) in enumerate(zip(fast_path, textbook)):
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=f"step {step + 1}, {name}")
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("model_name", MODELS)
+@pytest.mark.parametrize("rule", ADAMS)
+def test_adam_fast_and_textbook_agree_to_rounding(backend_name, model_name, rule):
+    with backend.using(backend_name, dtype="float64"):
+        fast_path = trajectory(MODELS[model_name], ADAMS[rule], "fast")
+        textbook = trajectory(MODELS[model_name], ADAMS[rule], "textbook")
+    differs = False
+    for a, b in zip(fast_path, textbook):
+        for name in a:
+            np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
+            differs = differs or not np.array_equal(a[name], b[name])
+    assert differs, "the forms were expected to differ in the last bit somewhere; update the docstring"
+
+
+def test_training_takes_the_same_path_in_both_forms():
+    """fit with the textbook Adam and with the fast one: the lecture network's losses agree (float64)."""
+    train, test = load_mnist_5k()
+    train, test = train.subset(np.arange(600)), test.subset(np.arange(100))
+    losses = {}
+    for form in ("fast", "textbook"):
+        with backend.using("numpy", dtype="float64", seed=0):
+            model = lecture_autoencoder()
+            history = fit(model, train, test, epochs=2, batch_size=64, optimizer=Adam(model, lr=3e-3, form=form),
+                          progress=False)
+            losses[form] = history.train_loss + history.test_loss
+    np.testing.assert_allclose(losses["fast"], losses["textbook"], rtol=1e-9)
+
+
+def test_switched_off_the_fast_form_runs_the_textbook_rule():
+    with backend.using("numpy", dtype="float64"):
+        textbook = trajectory(MODELS["flat model"], ADAMS["adam"], "textbook")
+        with fast.disabled():
+            assert not fast.enabled()
+            switched_off = trajectory(MODELS["flat model"], ADAMS["adam"], "fast")
+        assert fast.enabled()
+    for a, b in zip(textbook, switched_off):
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_switched_off_models_keep_one_array_per_parameter_and_train_to_the_same_bits():
+    """Flat storage is a memory layout only: a model built with the fast path off (one array per
+    parameter) trains to the same bits under the fast update."""
+    with backend.using("numpy", dtype="float32"):
+        flat = trajectory(lecture_autoencoder, ADAMS["adamw"], "fast", steps=10)
+        with fast.disabled():
+            backend.seed(11)
+            assert lecture_autoencoder().storage is None
+        separate_model = None
+
+        def build_separate():
+            nonlocal separate_model
+            with fast.disabled():
+                separate_model = lecture_autoencoder()
+            return separate_model
+        separate = trajectory(build_separate, ADAMS["adamw"], "fast", steps=10)
+        assert separate_model.storage is None and len(storage.segments(separate_model)) == 12
+    for a, b in zip(flat, separate):
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_a_model_stores_its_parameters_flat_from_birth():
+    model = lecture_autoencoder()
+    theta = model.storage.params
+    assert theta.size == model.num_parameters() == 2 * (784 * 128 + 128 * 64 + 64 * 2) + (128 + 64 + 2) + (64 + 128 + 784)
+    for name, p in model.named_parameters().items():
+        assert np.shares_memory(p, theta), name
+    for name, g in model.named_gradients().items():
+        assert np.shares_memory(g, model.storage.grads), name
+    assert [s.size for s in storage.segments(model)] == [theta.size]
+
+
+def test_the_flat_copy_changes_no_value():
+    backend.seed(3)
+    with fast.disabled():
+        separate = lecture_autoencoder()
+    backend.seed(3)
+    flat = lecture_autoencoder()
+    x = backend.rand(5, 784)
+    for name, p in flat.named_parameters().items():
+        np.testing.assert_array_equal(p, separate.named_parameters()[name])
+    np.testing.assert_array_equal(flat.forward(x), separate.forward(x))
+
+
+def theta_after_random_steps(model, opt, steps=3):
+    """θ (a copy) after ``steps`` updates, each with fresh random gradients from the backend's generator."""
+    for _ in range(steps):
+        for g in model.named_gradients().values():
+            g[...] = backend.randn(*g.shape)
+        opt.step()
+    return model.storage.params.copy()
+
+
+def test_the_thread_count_does_not_change_a_single_bit(monkeypatch):
+    results = []
+    for count in ("1", "2", "3"):
+        monkeypatch.setenv("NANOAE_THREADS", count)
+        backend.seed(5)
+        model = dense_autoencoder([784, 1000, 3])
+        results.append(theta_after_random_steps(model, AdamW(model, lr=1e-2, weight_decay=0.1)))
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
+@pytest.mark.parametrize("make", [lambda m: AdamW(m, lr=1e-2, weight_decay=0.1),
+                                  lambda m: SGD(m, lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.1)])
+def test_updating_block_by_block_does_not_change_a_single_bit(monkeypatch, make):
+    """The cache-sized blocks are a speed choice only: one block per part gives the same θ."""
+    results = []
+    for block in (threads.BLOCK, 4099, 1 << 30):
+        monkeypatch.setattr(threads, "BLOCK", block)
+        backend.seed(6)
+        model = dense_autoencoder([784, 1000, 3])
+        assert len(threads.blocks(threads.parts(model.storage.params.size, 1)[0])) == -(-model.num_parameters()
+                                                                                        // block)
+        results.append(theta_after_random_steps(model, make(model)))
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
+def test_a_small_model_is_updated_in_one_thread_a_large_one_in_several():
+    assert len(threads.parts(lecture_autoencoder().num_parameters(), 2)) == 1          # 218,514 parameters
+    assert len(threads.parts(dense_autoencoder([784, 1000, 3]).num_parameters(), 3)) == 3
+
+
+def test_blocks_cover_each_part_exactly_once():
+    for part in threads.parts(dense_autoencoder([784, 1000, 3]).num_parameters(), 2):
+        blocks = threads.blocks(part, size=1000)
+        assert blocks[0].start == part.start and blocks[-1].stop == part.stop
+        assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:]))
+        assert all(0 < b.stop - b.start <= 1000 for b in blocks)
+
+
+def test_cpu_threads_follows_the_setting_and_the_backend(monkeypatch):
+    monkeypatch.setenv("NANOAE_THREADS", "3")
+    with backend.using("numpy"):
+        assert threads.cpu_threads() == 3
+    with backend.using("emulated"):
+        assert threads.cpu_threads() == 1
+    monkeypatch.delenv("NANOAE_THREADS")
+    with backend.using("numpy"):
+        assert threads.cpu_threads() >= 1
+
+
+def test_bad_thread_setting_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("NANOAE_THREADS", "zero")
+    opt = Adam(Sequential(Linear(2, 2)))
+    with pytest.raises(backend.BackendError, match="NANOAE_THREADS must be a positive integer"):
+        opt.step()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_fast_sigmoid_backward_is_the_textbook_one_but_for_subnormals(dtype):
+    rng = np.random.default_rng(0)
+    with backend.using("numpy", dtype=dtype):
+        x = backend.asarray(rng.normal(0, 8, (64, 50)))
+        dout = backend.asarray(rng.normal(0, 1, (64, 50)))
+        layer = Sigmoid()
+        layer.forward(x)
+        fast_dx = layer.backward(dout)
+        with fast.disabled():
+            textbook_dx = layer.backward(dout)
+    tiny = np.finfo(dtype).tiny
+    np.testing.assert_array_equal(fast_dx, np.where(np.abs(textbook_dx) < tiny, 0, textbook_dx))
+
+
+def test_the_vae_trains_to_the_same_bits_with_a_flat_or_a_separate_layout():
+    train, _ = load_mnist_5k()
+    train = train.subset(np.arange(256))
+    results = []
+    for layout in ("flat", "separate"):
+        with backend.using("numpy", dtype="float32", seed=0):
+            if layout == "separate":
+                with fast.disabled():
+                    model = classic_vae()
+            else:
+                model = classic_vae()
+            fit(model, train, epochs=2, batch_size=64, objective=ELBO(), progress=False)
+            results.append({k: p.copy() for k, p in model.named_parameters().items()})
+    for name in results[0]:
+        np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)

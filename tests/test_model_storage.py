@@ -1,0 +1,130 @@
+"""The model owns its parameters: an array taken from a layer is the one being trained.
+
+Whatever optimizers, fit calls, checkpoint restores and host/device round trips follow,
+``layer.params["W"]`` and ``layer.grads["W"]`` taken from a model stay the live arrays,
+and any number of optimizers on one model each keep working.  Checked with the fast path
+on (flat storage) and off (one array per parameter).
+"""
+import numpy as np
+import pytest
+
+from nanoae import backend, fast
+from nanoae.data import load_mnist_5k
+from nanoae.layers import Linear, ReLU, Sequential
+from nanoae.losses import MSELoss
+from nanoae.models import lecture_autoencoder, lecture_vae
+from nanoae.optim import SGD, Adam
+from nanoae.training import ELBO, Reconstruction, fit, load_checkpoint, restore, save_checkpoint
+from tests.conftest import BACKENDS
+
+LAYOUTS = ["flat", "separate"]
+
+
+def build(layout, make=lecture_autoencoder):
+    if layout == "separate":
+        with fast.disabled():
+            return make()
+    return make()
+
+
+def one_training_step(model, optimizer, x):
+    objective = Reconstruction(MSELoss())
+    optimizer.zero_grad()
+    objective.forward(model, x)
+    objective.backward(model)
+    optimizer.step()
+
+
+@pytest.fixture
+def digits():
+    train, test = load_mnist_5k()
+    return train.subset(np.arange(256)), test.subset(np.arange(64))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_an_array_taken_before_the_optimizer_is_the_one_it_trains(layout):
+    model = build(layout)
+    W, dW = model.encoder.layers[0].params["W"], model.encoder.layers[0].grads["W"]
+    before = W.copy()
+    opt = Adam(model, lr=1e-2)
+    one_training_step(model, opt, backend.rand(8, 784))
+    assert model.encoder.layers[0].params["W"] is W and model.encoder.layers[0].grads["W"] is dW
+    assert not np.array_equal(W, before)                          # W itself moved
+    assert np.any(dW)                                             # and dW holds the gradient backward made
+    x = backend.rand(2, 784)
+    out = model.forward(x).copy()
+    W *= 0                                                        # the model computes with the W the user holds
+    assert not np.array_equal(model.forward(x), out)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_several_optimizers_on_one_model_each_keep_working(layout):
+    model = build(layout)
+    W = model.encoder.layers[0].params["W"]
+    x = backend.rand(8, 784)
+    first, second = Adam(model, lr=1e-2), SGD(model, lr=0.1, momentum=0.9)
+    third = Adam(model, lr=1e-3)                                  # a notebook cell run twice
+    for opt in (first, second, third, first):
+        before = W.copy()
+        one_training_step(model, opt, x)
+        assert model.encoder.layers[0].params["W"] is W
+        assert not np.array_equal(W, before), f"{type(opt).__name__} did not move the live W"
+    assert first.step_count == 2 and second.step_count == 1 and third.step_count == 1
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_fit_twice_trains_the_arrays_the_user_holds(layout, digits):
+    train, test = digits
+    model = build(layout)
+    W, b = model.decoder.layers[-2].params["W"], model.decoder.layers[-2].params["b"]
+    mine = Adam(model, lr=1e-3)
+    for _ in range(2):
+        before = W.copy()
+        fit(model, train, test, epochs=1, batch_size=64, progress=False)     # builds its own Adam each time
+        assert model.decoder.layers[-2].params["W"] is W and model.decoder.layers[-2].params["b"] is b
+        assert not np.array_equal(W, before)
+    one_training_step(model, mine, backend.rand(4, 784))                     # the user's optimizer still works
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_checkpoint_round_trip_restores_into_the_live_arrays(backend_name, layout, tmp_path):
+    """Saving goes device → host, restoring host → device: the values come back into the same arrays."""
+    with backend.using(backend_name, dtype="float32", seed=0):
+        model = build(layout, lecture_vae)
+        opt = Adam(model, lr=1e-2)
+        W, m = model.mu.params["W"], opt.state["mu.W"]["m"]
+        objective = ELBO()
+        x = backend.rand(8, 784)
+        for _ in range(2):
+            opt.zero_grad()
+            objective.forward(model, x)
+            objective.backward(model)
+            opt.step()
+        saved_W, saved_m = backend.to_numpy(W).copy(), backend.to_numpy(m).copy()
+        save_checkpoint(tmp_path / "c.npz", model, opt, 1, {}, {}, np.random.default_rng(0).bit_generator.state)
+        opt.zero_grad()
+        objective.forward(model, x)
+        objective.backward(model)
+        opt.step()                                                 # move away from the saved state
+        assert not np.array_equal(backend.to_numpy(W), saved_W)
+        restore(load_checkpoint(tmp_path / "c.npz"), model, opt)
+        assert model.mu.params["W"] is W and opt.state["mu.W"]["m"] is m
+        np.testing.assert_array_equal(backend.to_numpy(W), saved_W)
+        np.testing.assert_array_equal(backend.to_numpy(m), saved_m)
+        opt.step()                                                 # and training carries on from there
+
+
+def test_a_sequential_used_as_a_model_keeps_its_arrays_live_too():
+    net = Sequential(Linear(6, 4), ReLU(), Linear(4, 6))
+    W = net.layers[0].params["W"]
+    before = W.copy()
+    opt, other = Adam(net, lr=1e-2), SGD(net, lr=0.1)
+    loss = MSELoss()
+    x = backend.rand(5, 6)
+    for o in (opt, other, opt):
+        o.zero_grad()
+        loss.forward(net.forward(x), x)
+        net.backward(loss.backward())
+        o.step()
+    assert net.layers[0].params["W"] is W and not np.array_equal(W, before)
