@@ -3,8 +3,17 @@
 * ``atomic_write(path)``: write to a temporary file in the same folder, flush
   and fsync, then rename over ``path`` — a crash leaves the old file intact;
 * ``write_json(path, data)``: the same, for JSON;
-* ``read_npz(path, error, what)``: every array of an ``.npz``, read with
-  ``allow_pickle=False``; any failure is ``error`` naming the file.
+* ``read_npz(path, error, what)``: every array of an ``.npz``, each member's
+  header checked before its data is read (a zip of ``.npy`` arrays, no Python
+  objects, exactly as many bytes as the header declares — so a lying header
+  cannot make it allocate), then read with ``allow_pickle=False``;
+* ``json_entry``, ``check_weights``: the JSON text an archive carries, and
+  arrays that must be real float32/float64 numbers, all finite.
+
+Every failure is one ``error`` (the caller's class: ``ModelFileError``,
+``CheckpointError``, ``DataError``) whose message names the file and what is
+wrong.  ``is_temporary(path)`` recognises ``atomic_write``'s leftovers from a
+killed process, which run folders ignore and clean up.
 
 The model file (``nanoae/models/saving.py``), checkpoints
 (``nanoae/training/checkpoint.py``) and the data readers are built on these.
@@ -15,6 +24,7 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -49,13 +59,78 @@ def write_json(path, data: dict) -> None:
         f.write("\n")
 
 
+def is_temporary(path) -> bool:
+    """Whether ``path`` is one of ``atomic_write``'s temporary files (left behind only by a killed process)."""
+    name = Path(path).name
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")          # a zip's first local header, or an empty zip
+
+
+def _check_member(archive, info, path, error, what) -> None:
+    """A member must be an .npy array of plain numbers or text, with exactly the bytes its header declares."""
+    if not info.filename.endswith(".npy"):
+        raise error(f"{path}: not a {what} (unexpected member {info.filename!r} in the archive)")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise error(f"{path}: {info.filename} is in .npy format version {version}, which nanoae does not read")
+        declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        stored = info.file_size - member.tell()
+    if dtype.hasobject:
+        raise error(f"{path}: {info.filename} holds Python objects (pickled data); nanoae never loads those")
+    if declared != stored:
+        raise error(f"{path}: {info.filename} declares shape {shape} ({declared} bytes) but holds {stored} bytes; "
+                    "the file is truncated or corrupt")
+
+
 def read_npz(path, error, what: str) -> dict:
-    """Every array of an ``.npz`` file, read without pickle; any failure is ``error`` naming the file."""
+    """Every array of an ``.npz`` file, each checked before it is read; any failure is ``error`` naming the file."""
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: no such {what}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head not in ZIP_MAGIC:
+        raise error(f"{path}: not a {what}: an .npz file is a zip archive, and this one starts with {head!r}")
     try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                _check_member(archive, info, path, error, what)
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
-    except Exception as err:             # BadZipFile, a pickled object refused, a truncated member, ...
-        raise error(f"{path}: not a readable {what} ({type(err).__name__}: {err})") from None
+    except error:
+        raise
+    except Exception as err:             # BadZipFile, a bad CRC, a truncated member, a malformed header, ...
+        reason = (str(err).strip().splitlines() or [""])[0]
+        raise error(f"{path}: not a readable {what} ({type(err).__name__}: {reason})") from None
+
+
+def json_entry(arrays: dict, key: str, path, error, what: str) -> dict:
+    """The JSON object stored as text under ``key`` (removed from ``arrays``)."""
+    if key not in arrays:
+        raise error(f"{path}: no {key!r} entry; not a {what}")
+    value = arrays.pop(key)
+    if value.shape != () or value.dtype.kind != "U":
+        raise error(f"{path}: {key!r} should be JSON text, found a {value.dtype} array of shape {value.shape}")
+    try:
+        data = json.loads(str(value))
+    except ValueError as err:
+        raise error(f"{path}: {key!r} is not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: {key!r} should be a JSON object, found {type(data).__name__}")
+    return data
+
+
+def check_weights(arrays: dict, path, error) -> None:
+    """Every array real float32 or float64, and finite."""
+    for name, value in arrays.items():
+        if value.dtype not in (np.float32, np.float64):
+            raise error(f"{path}: {name} is stored as {value.dtype}; nanoae stores weights as float32 or float64")
+        if not np.isfinite(value).all():
+            raise error(f"{path}: {name} holds NaN or infinite values (saved from a diverged run?)")

@@ -58,6 +58,13 @@ BAD_INPUTS = [
      "unknown dataset 'cifar'"),
     ("run into a used folder", lambda t: run_training(TrainConfig(), corrupt_file(t, "keep.txt").parent), ValueError,
      "already exists and is not empty"),
+    ("run folder under a file", lambda t: run_training(TrainConfig(), corrupt_file(t, "keep.txt") / "run"),
+     ValueError, "cannot write to the run folder"),
+    ("a text file for a model", lambda t: load_model(corrupt_file(t, "model.npz", b"weights: 1, 2, 3\n")),
+     ModelFileError, "an .npz file is a zip archive"),
+    ("IDX header claiming 20 million images", lambda t: read_idx(corrupt_file(
+        t, "x-idx3-ubyte", bytes([0, 0, 8, 3, 1, 49, 45, 0, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(2352))), DataError,
+     r"truncated: the header declares shape \(20000000, 28, 28\)"),
 ]
 
 

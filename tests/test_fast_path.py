@@ -132,7 +132,8 @@ def test_switched_off_models_keep_one_array_per_parameter_and_train_to_the_same_
 def test_a_model_stores_its_parameters_flat_from_birth():
     model = lecture_autoencoder()
     theta = model.storage.params
-    assert theta.size == model.num_parameters() == 2 * (784 * 128 + 128 * 64 + 64 * 2) + (128 + 64 + 2) + (64 + 128 + 784)
+    assert theta.size == model.num_parameters() == \
+        2 * (784 * 128 + 128 * 64 + 64 * 2) + (128 + 64 + 2) + (64 + 128 + 784)
     for name, p in model.named_parameters().items():
         assert np.shares_memory(p, theta), name
     for name, g in model.named_gradients().items():

@@ -95,6 +95,7 @@ def test_no_module_is_a_long_read():
 def test_importing_nanoae_imports_no_optional_dependency():
     import subprocess
     import sys
-    code = "import sys, nanoae, nanoae.cli; print(sorted(m for m in ('matplotlib', 'cupy', 'torch') if m in sys.modules))"
+    code = ("import sys, nanoae, nanoae.cli; "
+            "print(sorted(m for m in ('matplotlib', 'cupy', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -18,6 +18,8 @@ from nanoae.training import ELBO, Reconstruction, fit, load_checkpoint, restore,
 from tests.conftest import BACKENDS
 
 LAYOUTS = ["flat", "separate"]
+ONE_EPOCH = {"train_loss": [0.1], "test_loss": [None], "train_terms": {}, "test_terms": {}, "epoch_seconds": [1.0],
+             "samples_per_second": [100.0]}
 
 
 def build(layout, make=lecture_autoencoder):
@@ -102,7 +104,7 @@ def test_a_checkpoint_round_trip_restores_into_the_live_arrays(backend_name, lay
             objective.backward(model)
             opt.step()
         saved_W, saved_m = backend.to_numpy(W).copy(), backend.to_numpy(m).copy()
-        save_checkpoint(tmp_path / "c.npz", model, opt, 1, {}, {}, np.random.default_rng(0).bit_generator.state)
+        save_checkpoint(tmp_path / "c.npz", model, opt, 1, ONE_EPOCH, {}, np.random.default_rng(0).bit_generator.state)
         opt.zero_grad()
         objective.forward(model, x)
         objective.backward(model)

@@ -31,7 +31,8 @@ def test_the_recipe_names_the_first_line_of_linear_backward():
     number = recipe_line()
     assert f"Line {number} of `nanoae/layers/linear.py`" in TUTORIAL.read_text()
     lines = LINEAR.read_text().splitlines()
-    assert lines[number - 2].strip() == "def backward(self, dout):" and lines[number - 1].strip() == "x = self._cached()"
+    assert lines[number - 2].strip() == "def backward(self, dout):"
+    assert lines[number - 1].strip() == "x = self._cached()"
 
 
 def test_pdb_stops_inside_linear_backward_from_the_command_line(tmp_path):

@@ -20,7 +20,7 @@ from nanoae.evaluation.metrics import roc_auc, roc_curve
 from nanoae.files import write_json
 from nanoae.models import dense_autoencoder
 from nanoae.plots import apps as plots
-from nanoae.runs.base import open_run
+from nanoae.runs.base import run_folder, start
 from nanoae.training import fit
 
 SIZES = [784, 64, 16]
@@ -42,38 +42,38 @@ def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40
         raise ValueError(f"the threshold quantile must lie in (0, 1), got {quantile}")
     if show_class not in classes:
         raise ValueError(f"the class to show ({show_class}) must be one of the classes run, {classes}")
-    out, train, test = open_run(out, figures, backend_name, "float32", seed, dataset, data_dir, download)
-    x_test = test.images / 255.0
-    results, shown = {}, None
-    started = time.perf_counter()
-    for c in classes:
-        rows = np.flatnonzero(train.labels == c)
-        held_aside, fitted_on = rows[::10], np.setdiff1d(rows, rows[::10])
-        backend.seed(seed)
-        model = dense_autoencoder(SIZES)
-        fit(model, train.subset(fitted_on), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-            progress=progress)
-        threshold = float(np.quantile(reconstruction_scores(model, train.images[held_aside] / 255.0), quantile))
-        scores = reconstruction_scores(model, x_test)
-        anomalous = test.labels != c
-        results[str(c)] = {"auroc": roc_auc(scores, anomalous), "threshold": threshold,
-                           "anomalies_caught": float((scores[anomalous] > threshold).mean()),
-                           "normal_flagged": float((scores[~anomalous] > threshold).mean()),
-                           "trained_on": int(len(fitted_on)), "held_aside": int(len(held_aside))}
-        if c == show_class:
-            shown = (scores, anomalous, threshold)
-    aurocs = [r["auroc"] for r in results.values()]
-    metrics = {"protocol": "one class normal (its training images), all test images scored",
-               "sizes": SIZES, "epochs": epochs, "batch_size": batch_size, "lr": lr, "quantile": quantile,
-               "seed": seed, "seconds": time.perf_counter() - started, "test_size": len(test), "per_class": results,
-               "mean_auroc": float(np.mean(aurocs))}
-    out.mkdir(parents=True, exist_ok=True)
-    if figures:
-        scores, anomalous, threshold = shown
-        fpr, tpr = roc_curve(scores, anomalous)
-        metrics["figures"] = [
-            plots.plot_anomaly_scores(scores, anomalous, threshold, show_class, fpr, tpr,
-                                            results[str(show_class)]["auroc"], out / "anomaly_scores.png").name,
-            plots.plot_extremes(x_test, scores, test.labels, show_class, out / "anomaly_extremes.png").name]
-    write_json(out / "metrics.json", metrics)
-    return metrics
+    with run_folder(out) as out:
+        train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
+        x_test = test.images / 255.0
+        results, shown = {}, None
+        started = time.perf_counter()
+        for c in classes:
+            rows = np.flatnonzero(train.labels == c)
+            held_aside, fitted_on = rows[::10], np.setdiff1d(rows, rows[::10])
+            backend.seed(seed)
+            model = dense_autoencoder(SIZES)
+            fit(model, train.subset(fitted_on), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                progress=progress)
+            threshold = float(np.quantile(reconstruction_scores(model, train.images[held_aside] / 255.0), quantile))
+            scores = reconstruction_scores(model, x_test)
+            anomalous = test.labels != c
+            results[str(c)] = {"auroc": roc_auc(scores, anomalous), "threshold": threshold,
+                               "anomalies_caught": float((scores[anomalous] > threshold).mean()),
+                               "normal_flagged": float((scores[~anomalous] > threshold).mean()),
+                               "trained_on": int(len(fitted_on)), "held_aside": int(len(held_aside))}
+            if c == show_class:
+                shown = (scores, anomalous, threshold)
+        aurocs = [r["auroc"] for r in results.values()]
+        metrics = {"protocol": "one class normal (its training images), all test images scored",
+                   "sizes": SIZES, "epochs": epochs, "batch_size": batch_size, "lr": lr, "quantile": quantile,
+                   "seed": seed, "seconds": time.perf_counter() - started, "test_size": len(test), "per_class": results,
+                   "mean_auroc": float(np.mean(aurocs))}
+        if figures:
+            scores, anomalous, threshold = shown
+            fpr, tpr = roc_curve(scores, anomalous)
+            metrics["figures"] = [
+                plots.plot_anomaly_scores(scores, anomalous, threshold, show_class, fpr, tpr,
+                                                results[str(show_class)]["auroc"], out / "anomaly_scores.png").name,
+                plots.plot_extremes(x_test, scores, test.labels, show_class, out / "anomaly_extremes.png").name]
+        write_json(out / "metrics.json", metrics)
+        return metrics

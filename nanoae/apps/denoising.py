@@ -20,7 +20,7 @@ from nanoae.files import write_json
 from nanoae.losses import MSELoss
 from nanoae.models import dense_autoencoder
 from nanoae.plots import apps as plots
-from nanoae.runs.base import open_run
+from nanoae.runs.base import run_folder, start
 from nanoae.training import Reconstruction, fit
 
 DEFAULT_LEVELS = {"gaussian": [0.1, 0.2, 0.3, 0.5], "masking": [0.1, 0.25, 0.5, 0.75],
@@ -37,38 +37,38 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
     levels = DEFAULT_LEVELS[kind] if levels is None else list(levels)
     for level in levels:
         corruption(kind, level)                       # every level valid before training starts
-    out, train, test = open_run(out, figures, backend_name, "float32", seed, dataset, data_dir, download)
+    with run_folder(out) as out:
+        train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
 
-    started = time.perf_counter()
-    models = {}
-    for name, noise in (("denoising", corrupt), ("plain", None)):
-        backend.seed(seed)
-        models[name] = dense_autoencoder(SIZES, output="sigmoid")
-        fit(models[name], train, test, objective=Reconstruction(MSELoss(check_inputs=False), corruption=noise),
-            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
-    seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        models = {}
+        for name, noise in (("denoising", corrupt), ("plain", None)):
+            backend.seed(seed)
+            models[name] = dense_autoencoder(SIZES, output="sigmoid")
+            fit(models[name], train, test, objective=Reconstruction(MSELoss(check_inputs=False), corruption=noise),
+                epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
+        seconds = time.perf_counter() - started
 
-    clean = test.images / 255.0
-    rows, examples = [], {}
-    for level in levels:
-        backend.seed(seed + 1)
-        noisy = backend.to_numpy(corruption(kind, level)(backend.asarray(clean))).astype(np.float64)
-        outputs = {"noisy input": noisy, "denoising AE": in_batches(models["denoising"].forward, noisy),
-                   "plain AE": in_batches(models["plain"].forward, noisy)}
-        for name, images in outputs.items():
-            rows.append({"level": level, "images": name, "psnr_db": psnr(clean, images),
-                         "mse": float(((clean - images) ** 2).mean())})
-        examples[level] = outputs
-    metrics = {"corruption": kind, "train_level": corrupt.level,
-               "sizes": SIZES, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-               "training_seconds": seconds, "test_size": len(test), "results": rows}
-    out.mkdir(parents=True, exist_ok=True)
-    if figures:
-        shown = metrics["train_level"] if metrics["train_level"] in examples else levels[len(levels) // 2]
-        one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in range(10)]
-        picked = {name: images[one_per_class] for name, images in examples[shown].items()}
-        metrics["figures"] = [plots.plot_denoising(clean[one_per_class], picked, kind, shown,
-                                                         out / "denoising.png").name,
-                              plots.plot_psnr(rows, kind, out / "psnr.png").name]
-    write_json(out / "metrics.json", metrics)
-    return metrics
+        clean = test.images / 255.0
+        rows, examples = [], {}
+        for level in levels:
+            backend.seed(seed + 1)
+            noisy = backend.to_numpy(corruption(kind, level)(backend.asarray(clean))).astype(np.float64)
+            outputs = {"noisy input": noisy, "denoising AE": in_batches(models["denoising"].forward, noisy),
+                       "plain AE": in_batches(models["plain"].forward, noisy)}
+            for name, images in outputs.items():
+                rows.append({"level": level, "images": name, "psnr_db": psnr(clean, images),
+                             "mse": float(((clean - images) ** 2).mean())})
+            examples[level] = outputs
+        metrics = {"corruption": kind, "train_level": corrupt.level,
+                   "sizes": SIZES, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+                   "training_seconds": seconds, "test_size": len(test), "results": rows}
+        if figures:
+            shown = metrics["train_level"] if metrics["train_level"] in examples else levels[len(levels) // 2]
+            one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in range(10)]
+            picked = {name: images[one_per_class] for name, images in examples[shown].items()}
+            metrics["figures"] = [plots.plot_denoising(clean[one_per_class], picked, kind, shown,
+                                                             out / "denoising.png").name,
+                                  plots.plot_psnr(rows, kind, out / "psnr.png").name]
+        write_json(out / "metrics.json", metrics)
+        return metrics

@@ -24,7 +24,7 @@ from nanoae.evaluation.pca import PCA
 from nanoae.files import write_json
 from nanoae.models import dense_autoencoder
 from nanoae.plots import apps as plots
-from nanoae.runs.base import open_run
+from nanoae.runs.base import run_folder, start
 from nanoae.training import fit
 
 HINTON_HIDDEN = (1000, 500, 250)
@@ -85,40 +85,40 @@ def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 1
                   lr: float = 1e-3, seed: int = 0, backend_name: str = "numpy", figures: bool = True,
                   progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
                   download: bool = False) -> dict:
-    out, train, test = open_run(out, figures, backend_name, "float32", seed, dataset, data_dir, download)
-    x_test = test.images / 255.0
-    results, codes_2d, reconstructions = {}, {}, {}
-    started = time.perf_counter()
-    for size in code_sizes:
-        ae = AutoencoderReducer(size, hidden, epochs, batch_size, lr, seed=seed, progress=progress).fit(train.images)
-        pca = PCA(size).fit(train.images)
-        results[str(size)] = {}
-        for name, reducer in (("autoencoder", ae), ("pca", pca)):
-            test_codes = reducer.transform(x_test)
-            recon = reducer.inverse_transform(test_codes)
-            results[str(size)][name] = measure(reducer.transform(train.images), test_codes, recon, x_test,
-                                               train.labels, test.labels)
-            if size == 2:
-                codes_2d[name] = test_codes
-            reconstructions[(size, name)] = recon
-        ae_error = results[str(size)]["autoencoder"]["squared_error_per_image"]
-        results[str(size)]["pca_over_autoencoder_error"] = (
-            results[str(size)]["pca"]["squared_error_per_image"] / ae_error)
-    metrics = {"sizes": [784, *hidden, "code"], "epochs": epochs, "batch_size": batch_size, "lr": lr,
-               "seed": seed, "seconds": time.perf_counter() - started, "test_size": len(test), "results": results,
-               "hinton_salakhutdinov_2006_30d": {"autoencoder": 3.00, "pca": 13.87, "ratio": 13.87 / 3.00}}
-    out.mkdir(parents=True, exist_ok=True)
-    if figures:
-        written = []
-        if codes_2d:
-            written.append(plots.plot_embeddings(codes_2d, test.labels, results["2"], out / "embeddings.png"))
-        largest = max(code_sizes)
-        one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in range(10)]
-        rows = {"original": x_test[one_per_class],
-                f"autoencoder ({largest}-D)": reconstructions[(largest, "autoencoder")][one_per_class],
-                f"PCA ({largest}-D)": reconstructions[(largest, "pca")][one_per_class]}
-        written.append(plots.plot_rows(rows, f"Reconstructions through a {largest}-D code",
-                                             out / "reconstructions.png"))
-        metrics["figures"] = [p.name for p in written]
-    write_json(out / "metrics.json", metrics)
-    return metrics
+    with run_folder(out) as out:
+        train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
+        x_test = test.images / 255.0
+        results, codes_2d, reconstructions = {}, {}, {}
+        started = time.perf_counter()
+        for size in code_sizes:
+            ae = AutoencoderReducer(size, hidden, epochs, batch_size, lr, seed=seed, progress=progress).fit(train.images)
+            pca = PCA(size).fit(train.images)
+            results[str(size)] = {}
+            for name, reducer in (("autoencoder", ae), ("pca", pca)):
+                test_codes = reducer.transform(x_test)
+                recon = reducer.inverse_transform(test_codes)
+                results[str(size)][name] = measure(reducer.transform(train.images), test_codes, recon, x_test,
+                                                   train.labels, test.labels)
+                if size == 2:
+                    codes_2d[name] = test_codes
+                reconstructions[(size, name)] = recon
+            ae_error = results[str(size)]["autoencoder"]["squared_error_per_image"]
+            results[str(size)]["pca_over_autoencoder_error"] = (
+                results[str(size)]["pca"]["squared_error_per_image"] / ae_error)
+        metrics = {"sizes": [784, *hidden, "code"], "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                   "seed": seed, "seconds": time.perf_counter() - started, "test_size": len(test), "results": results,
+                   "hinton_salakhutdinov_2006_30d": {"autoencoder": 3.00, "pca": 13.87, "ratio": 13.87 / 3.00}}
+        if figures:
+            written = []
+            if codes_2d:
+                written.append(plots.plot_embeddings(codes_2d, test.labels, results["2"], out / "embeddings.png"))
+            largest = max(code_sizes)
+            one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in range(10)]
+            rows = {"original": x_test[one_per_class],
+                    f"autoencoder ({largest}-D)": reconstructions[(largest, "autoencoder")][one_per_class],
+                    f"PCA ({largest}-D)": reconstructions[(largest, "pca")][one_per_class]}
+            written.append(plots.plot_rows(rows, f"Reconstructions through a {largest}-D code",
+                                                 out / "reconstructions.png"))
+            metrics["figures"] = [p.name for p in written]
+        write_json(out / "metrics.json", metrics)
+        return metrics

@@ -17,10 +17,13 @@ Inside: ``parser.py`` (the options, one builder per command), ``commands.py``
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 
 from nanoae import backend
 from nanoae.cli.parser import build_parser
+from nanoae.runs.base import contents
 from nanoae.data import DataError
 from nanoae.models import ModelFileError
 from nanoae.plots import PlotsUnavailable
@@ -39,5 +42,21 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; nothing was written for this run", file=sys.stderr)
+        print(f"interrupted; {what_was_written(getattr(args, 'out', None))}", file=sys.stderr)
         return 130
+    except BrokenPipeError:                          # e.g. `python -m nanoae demo | head`: the reader has gone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())        # so that the interpreter's last flush is quiet too
+        return 141
+
+
+def what_was_written(out) -> str:
+    """The truth about an interrupted run's folder, and how to go on."""
+    if out is None or not Path(out).is_dir() or not contents(Path(out)):
+        return "nothing was written for this run"
+    files = contents(Path(out))
+    if "checkpoint.npz" in files:
+        return (f"{out} holds {', '.join(files)}; carry on (or finish) with: "
+                f"python -m nanoae train --resume {out}")
+    return (f"{out} holds {', '.join(files)} but no checkpoint to resume from; "
+            "remove the folder or choose another --out to start again")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -10,14 +11,15 @@ import numpy as np
 from nanoae import backend, gradcheck
 from nanoae.apps import run_anomaly, run_denoising, run_reduction
 from nanoae.cli.reports import report_anomaly, report_autoencoder, report_denoising, report_reduction, report_vae
-from nanoae.data import load_dataset
+from nanoae.data import DATASET_NAMES, load_dataset
 from nanoae.evaluation import walk
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
 from nanoae.losses import MSELoss
 from nanoae.models import load_model
 from nanoae.optim import Adam
+from nanoae.plots import matplotlib_available
 from nanoae.runs import TrainConfig, VAEConfig, run_training, run_vae_training
-from nanoae.training import load_checkpoint
+from nanoae.training import CheckpointError, load_checkpoint
 
 AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay", "arch", "channels")
 VAE_ONLY = ("beta", "warmup_epochs", "likelihood", "variance", "iw_samples")
@@ -34,22 +36,41 @@ def data_options(args) -> dict:
     return {"dataset": args.dataset, "data_dir": args.data_dir, "download": args.download}
 
 
+def say(args, text: str) -> None:
+    """A line of commentary, unless --quiet."""
+    if not args.quiet:
+        print(text, flush=True)
+
+
+def wants_figures(args) -> bool:
+    """Figures unless --no-figures; without matplotlib the run goes on without them, and says so."""
+    if args.no_figures:
+        return False
+    if not matplotlib_available():
+        print("note: matplotlib is not installed, so this run draws no figures "
+              "(pip install 'nanoae[plot]' for them; --no-figures to silence this)", file=sys.stderr)
+        return False
+    return True
+
+
 def demo(args) -> int:
+    args.out = args.out or default_out("demo")
     config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs, **data_options(args))
-    print(f"Training the lecture's autoencoder 784-128-64-2-64-128-784 on {args.dataset} "
-          f"({config.epochs} epochs, Adam lr {config.lr}, batch {config.batch_size}, {config.loss.upper()} loss).",
-          flush=True)
-    report_autoencoder(run_training(config, args.out or default_out("demo")))
+    say(args, f"Training the lecture's autoencoder 784-128-64-2-64-128-784 on {args.dataset} "
+              f"({config.epochs} epochs, Adam lr {config.lr}, batch {config.batch_size}, {config.loss.upper()} loss).")
+    report_autoencoder(run_training(config, args.out, figures=wants_figures(args), progress=not args.quiet),
+                       show_walk=not args.quiet)
     return 0
 
 
 def vae_demo(args) -> int:
+    args.out = args.out or default_out("vae-demo")
     config = VAEConfig(seed=args.seed, backend=args.backend, **data_options(args),
                        **({"epochs": args.epochs} if args.epochs is not None else {}))
-    print(f"Training the lecture's 2-D variational autoencoder (trunk 784-128-64, μ and log σ² heads of size 2, "
-          f"decoder 2-64-128-784, Bernoulli likelihood) on {args.dataset} ({config.epochs} epochs, "
-          f"Adam lr {config.lr}, batch {config.batch_size}).", flush=True)
-    report_vae(run_vae_training(config, args.out or default_out("vae-demo")))
+    say(args, f"Training the lecture's 2-D variational autoencoder (trunk 784-128-64, μ and log σ² heads of size 2, "
+              f"decoder 2-64-128-784, Bernoulli likelihood) on {args.dataset} ({config.epochs} epochs, "
+              f"Adam lr {config.lr}, batch {config.batch_size}).")
+    report_vae(run_vae_training(config, args.out, figures=wants_figures(args), progress=not args.quiet))
     return 0
 
 
@@ -66,22 +87,26 @@ def _config(args, config_class, own: tuple, foreign: tuple):
 def train(args) -> int:
     if args.resume:
         return resume(args)
-    out = args.out or default_out("train")
+    args.out = args.out or default_out("train")
     if args.model == "vae":
         config = _config(args, VAEConfig, VAE_ONLY, AE_ONLY)
-        report_vae(run_vae_training(config, out, figures=not args.no_figures))
+        report_vae(run_vae_training(config, args.out, figures=wants_figures(args), progress=not args.quiet))
     else:
         config = _config(args, TrainConfig, AE_ONLY, VAE_ONLY)
-        report_autoencoder(run_training(config, out, figures=not args.no_figures))
+        report_autoencoder(run_training(config, args.out, figures=wants_figures(args), progress=not args.quiet),
+                           show_walk=not args.quiet)
     return 0
 
 
 def resume(args) -> int:
-    """Carry on a run from its checkpoint, with its saved configuration."""
+    """Carry on a run from its checkpoint, with its saved configuration; or finish one whose training
+    ended but whose results were never written."""
     run = Path(args.resume)
     saved = load_checkpoint(run / "checkpoint.npz" if run.is_dir() else run)
     run = run if run.is_dir() else run.parent
-    allowed = {"resume", "handler", "command", "no_figures", "download", "defaults", *RESUME_OPTIONS}
+    args.out = run
+    allowed = {"resume", "handler", "command", "no_figures", "quiet", "download", "defaults", "out",
+               *RESUME_OPTIONS}
     given = [name for name, value in vars(args).items()
              if name not in allowed and value not in (None, False) and value != args.defaults[name]]
     if given:
@@ -89,58 +114,85 @@ def resume(args) -> int:
         raise ValueError(f"with --resume the run's saved configuration is used; {flags} cannot be given "
                          "(only --epochs, --backend, --data-dir)")
     options = dict(saved.meta["config"])
-    kind = options.pop("model")
+    kind = options.pop("model", None)
+    if kind not in ("ae", "vae"):
+        raise CheckpointError(f"{saved.path}: the saved configuration names no model ('ae' or 'vae'); "
+                              "it was not written by a run of the command line")
     for name in RESUME_OPTIONS:
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
-    if options["epochs"] <= saved.epoch:
-        raise ValueError(f"nothing to resume: the checkpoint is at epoch {saved.epoch} of {options['epochs']}; "
-                         "pass a larger --epochs to train further")
-    print(f"Resuming {run} at epoch {saved.epoch + 1} of {options['epochs']}.", flush=True)
-    if kind == "vae":
-        report_vae(run_vae_training(VAEConfig(**options), run, figures=not args.no_figures, resume=saved))
+    try:
+        config = (VAEConfig if kind == "vae" else TrainConfig)(**options)
+    except TypeError as err:
+        raise CheckpointError(f"{saved.path}: the saved configuration does not fit this nanoae ({err})") from None
+    if config.epochs < saved.epoch:
+        raise ValueError(f"the checkpoint is at epoch {saved.epoch}; --epochs must be at least that")
+    if config.epochs == saved.epoch:
+        if (run / "metrics.json").is_file():
+            raise ValueError(f"nothing to resume: the run is complete (epoch {saved.epoch} of {config.epochs}, "
+                             f"its results are in {run}); pass a larger --epochs to train further")
+        say(args, f"Finishing {run}: training ended at epoch {saved.epoch}; writing its results.")
     else:
-        report_autoencoder(run_training(TrainConfig(**options), run, figures=not args.no_figures, resume=saved))
+        say(args, f"Resuming {run} at epoch {saved.epoch + 1} of {config.epochs}.")
+    if kind == "vae":
+        report_vae(run_vae_training(config, run, figures=wants_figures(args), progress=not args.quiet, resume=saved))
+    else:
+        report_autoencoder(run_training(config, run, figures=wants_figures(args), progress=not args.quiet,
+                                        resume=saved), show_walk=not args.quiet)
     return 0
 
 
 def denoise(args) -> int:
-    out = args.out or default_out("denoise")
-    print(f"Training a denoising autoencoder (784-512-128, {args.corruption} corruption) and a plain one.", flush=True)
-    metrics = run_denoising(out, args.corruption, args.train_level, args.levels, epochs=args.epochs,
-                            seed=args.seed, backend_name=args.backend, **data_options(args))
-    report_denoising(metrics, out)
+    args.out = args.out or default_out("denoise")
+    say(args, f"Training a denoising autoencoder (784-512-128, {args.corruption} corruption) and a plain one.")
+    metrics = run_denoising(args.out, args.corruption, args.train_level, args.levels, epochs=args.epochs,
+                            seed=args.seed, backend_name=args.backend, figures=wants_figures(args),
+                            progress=not args.quiet, **data_options(args))
+    report_denoising(metrics, args.out)
     return 0
 
 
 def reduce(args) -> int:
-    out = args.out or default_out("reduce")
-    print(f"Training 784-{'-'.join(map(str, args.hidden))}-code autoencoders for code sizes "
-          f"{', '.join(map(str, args.code_sizes))}, and PCA.", flush=True)
-    metrics = run_reduction(out, args.code_sizes, args.hidden, epochs=args.epochs, seed=args.seed,
-                            backend_name=args.backend, **data_options(args))
-    report_reduction(metrics, out)
+    args.out = args.out or default_out("reduce")
+    say(args, f"Training 784-{'-'.join(map(str, args.hidden))}-code autoencoders for code sizes "
+              f"{', '.join(map(str, args.code_sizes))}, and PCA.")
+    metrics = run_reduction(args.out, args.code_sizes, args.hidden, epochs=args.epochs, seed=args.seed,
+                            backend_name=args.backend, figures=wants_figures(args), progress=not args.quiet,
+                            **data_options(args))
+    report_reduction(metrics, args.out)
     return 0
 
 
 def anomaly(args) -> int:
-    out = args.out or default_out("anomaly")
-    print(f"One-class anomaly detection: an autoencoder per normal digit {args.classes}.", flush=True)
-    metrics = run_anomaly(out, args.classes, args.quantile, epochs=args.epochs, seed=args.seed,
+    args.out = args.out or default_out("anomaly")
+    say(args, f"One-class anomaly detection: an autoencoder per normal digit {args.classes}.")
+    metrics = run_anomaly(args.out, args.classes, args.quantile, epochs=args.epochs, seed=args.seed,
                           show_class=args.show_class if args.show_class is not None else args.classes[0],
-                          backend_name=args.backend, **data_options(args))
-    report_anomaly(metrics, out, args.quantile)
+                          backend_name=args.backend, figures=wants_figures(args), **data_options(args))
+    report_anomaly(metrics, args.out, args.quantile)
     return 0
+
+
+def _trained_on(run: Path) -> str:
+    """The data set a run folder's model was trained on, from its metrics.json."""
+    saved = run / "metrics.json"
+    if not saved.is_file():
+        return "mnist-5k"
+    try:
+        dataset = json.loads(saved.read_text())["config"]["dataset"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{saved} does not say which data set the model was trained on; "
+                         "pass --dataset") from None
+    if dataset not in DATASET_NAMES:
+        raise ValueError(f"{saved} names an unknown data set {dataset!r}; pass --dataset")
+    return dataset
 
 
 def walk_command(args) -> int:
     backend.use(args.backend, dtype="float64")
     run = Path(args.run)
     model = load_model(run / "model.npz" if run.is_dir() else run)
-    dataset = args.dataset
-    if dataset is None:                                  # the data set the run was trained on
-        saved = (run if run.is_dir() else run.parent) / "metrics.json"
-        dataset = json.loads(saved.read_text())["config"].get("dataset", "mnist-5k") if saved.is_file() else "mnist-5k"
+    dataset = args.dataset or _trained_on(run if run.is_dir() else run.parent)
     _, test = load_dataset(dataset, args.data_dir, args.download)
     if not 0 <= args.index < len(test):
         raise ValueError(f"--index must be between 0 and {len(test) - 1}, got {args.index}")

@@ -74,9 +74,12 @@ def _add_data(p, default="mnist-5k") -> None:
 
 def _add_common(p, epochs_default) -> None:
     p.add_argument("--epochs", type=non_negative_int, default=epochs_default, help="passes over the data")
-    p.add_argument("--seed", type=int, default=0, help="seeds the weights and the minibatch order")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seeds the weights and the minibatch order")
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
     p.add_argument("--out", type=Path, default=None, help="run folder (new or empty); default runs/<command>-<time>")
+    p.add_argument("--no-figures", action="store_true",
+                   help="skip the PNG figures (without matplotlib they are skipped anyway, with a note)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars and no commentary: the results only")
     _add_data(p)
 
 
@@ -109,7 +112,6 @@ def _add_train(commands_) -> None:
     p.add_argument("--batch-size", type=positive_int, default=None)
     p.add_argument("--lr", type=positive_float, default=None, help="Adam's learning rate")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None)
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=None,
                    help="save <out>/checkpoint.npz every N epochs (atomically), for --resume")
     p.add_argument("--resume", default=None, metavar="RUN",
@@ -187,7 +189,7 @@ def _add_walk(commands_) -> None:
 def _add_smoke(commands_) -> None:
     p = commands_.add_parser("smoke", help="train a tiny autoencoder and gradient-check it")
     p.add_argument("--steps", type=positive_int, default=500)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
     p.set_defaults(handler=commands.smoke)
 

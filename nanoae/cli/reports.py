@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 
-def report_autoencoder(result) -> None:
+def report_autoencoder(result, show_walk: bool = True) -> None:
     metrics, out = result["metrics"], result["out"]
     comparison = metrics["comparison_with_pca"]
     ae, pca = comparison["autoencoder"], comparison["pca"]
     digit = metrics["walk_digit"]
-    if result["walk"] is not None:
+    if result["walk"] is not None and show_walk:
         print(f"\nThe walk through the network for test digit #{digit['index']} (a {digit['label']}):\n")
         print(result["walk"])
     print(f"\nOn the {metrics['test_size']} held-out images, {comparison['code_size']}-D codes:")

@@ -36,15 +36,37 @@ UNSIGNED_BYTE = 0x08
 
 
 def _open(path: Path):
-    """A binary stream of the file's content: through gzip when the file starts with its magic bytes."""
+    """(a binary stream of the file's content, the content's size in bytes as far as the file tells it):
+    through gzip when the file starts with its magic bytes, whose last four bytes hold the uncompressed
+    size modulo 2^32 (RFC 1952)."""
     try:
+        size = path.stat().st_size
         with open(path, "rb") as probe:
             compressed = probe.read(2) == GZIP_MAGIC
-        return gzip.open(path, "rb") if compressed else open(path, "rb")
+            if compressed and size >= 18:                      # the smallest gzip member: header 10 + trailer 8
+                probe.seek(-4, 2)
+                size = struct.unpack("<I", probe.read(4))[0]
+        return (gzip.open(path, "rb") if compressed else open(path, "rb")), size, compressed
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
+
+
+def _check_declared_size(path, shape, header_bytes: int, total: int, content_size: int, compressed: bool) -> None:
+    """The header's shape against what the file holds, before anything that size is allocated."""
+    declared = header_bytes + total
+    if total > 1 << 34:
+        raise DataError(f"{path}: the header declares shape {shape}, implausibly large")
+    if compressed and declared % (1 << 32) != content_size:
+        raise DataError(f"{path}: corrupt or truncated gzip data: the header declares shape {shape} ({declared} "
+                        f"bytes with the header), the gzip trailer records {content_size}")
+    if not compressed and declared > content_size:
+        raise DataError(f"{path}: truncated: the header declares shape {shape} ({declared} bytes with the "
+                        f"header), the file holds {content_size}")
+    if not compressed and declared < content_size:
+        raise DataError(f"{path}: longer than its header says (shape {shape}: {declared} bytes with the header, "
+                        f"the file holds {content_size})")
 
 
 def _read_exactly(stream, size: int, path, what: str) -> bytes:
@@ -63,7 +85,8 @@ def read_idx_with_digest(path, chunk: int = 1 << 20) -> tuple[np.ndarray, str]:
     path = Path(path)
     digest = hashlib.sha256()
     try:
-        with _open(path) as stream:
+        stream, content_size, compressed = _open(path)
+        with stream:
             magic = stream.read(4)
             if len(magic) < 4:
                 raise DataError(f"{path}: only {len(magic)} bytes, too short for an IDX header")
@@ -75,8 +98,7 @@ def read_idx_with_digest(path, chunk: int = 1 << 20) -> tuple[np.ndarray, str]:
             shape = struct.unpack(f">{ndim}I", sizes)
             digest.update(magic + sizes)
             total = int(np.prod(shape, dtype=np.int64))
-            if total > 1 << 34:
-                raise DataError(f"{path}: the header declares shape {shape}, implausibly large")
+            _check_declared_size(path, shape, 4 + 4 * ndim, total, content_size, compressed)
             array = np.empty(total, dtype=np.uint8)
             view, filled = memoryview(array), 0
             while filled < total:

@@ -10,7 +10,8 @@
 from nanoae.evaluation.baseline import compare_with_pca
 from nanoae.evaluation.encoding import codes_and_reconstructions, in_batches, posterior_means
 from nanoae.evaluation.log_likelihood import elbo_terms, importance_log_weights, log_likelihood
-from nanoae.evaluation.metrics import knn_accuracy, psnr, roc_auc, roc_curve, squared_error_per_image, trustworthiness
+from nanoae.evaluation.metrics import (knn_accuracy, psnr, roc_auc, roc_curve, squared_error_per_image,
+                                       trustworthiness)
 from nanoae.evaluation.pca import PCA
 from nanoae.evaluation.walk import walk
 

@@ -42,7 +42,8 @@ class Conv2d(_ConvBase):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         k = kernel_size
-        self.add_param("W", he_uniform(out_channels, in_channels * k * k, shape=(out_channels, in_channels, k, k)))   # (F, C, KH, KW)
+        fan_in = in_channels * k * k
+        self.add_param("W", he_uniform(out_channels, fan_in, shape=(out_channels, in_channels, k, k)))   # (F, C, KH, KW)
         self.add_param("b", backend.xp().zeros(out_channels, dtype=backend.dtype()))
 
     def forward(self, x):
@@ -89,7 +90,8 @@ class ConvTranspose2d(_ConvBase):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding, self.output_padding = kernel_size, stride, padding, output_padding
         k = kernel_size
-        self.add_param("W", he_uniform(out_channels, in_channels * k * k, shape=(in_channels, out_channels, k, k)))   # (C_in, C_out, KH, KW)
+        fan_in = in_channels * k * k
+        self.add_param("W", he_uniform(out_channels, fan_in, shape=(in_channels, out_channels, k, k)))   # (C_in, C_out, KH, KW)
         self.add_param("b", backend.xp().zeros(out_channels, dtype=backend.dtype()))
 
     def _output_size(self, size: int, axis: str) -> int:

@@ -4,9 +4,15 @@
 under its stable name (``encoder.0.W`` …, the names of
 ``model.named_parameters()``, listed with their shapes in the README) plus the
 model's configuration as JSON text under ``__config__``.  Any framework that
-reads ``.npz`` can load it.  ``load_model(path)`` rebuilds the model from the
-configuration (``from_config``) and copies the weights into it, reading with
-``allow_pickle=False``.
+reads ``.npz`` can load it.
+
+``load_model(path)`` believes nothing in the file until it is checked: the
+archive's members (``nanoae.files.read_npz``), then the configuration — a
+known kind of model, every setting present and of the right type, and as many
+parameters as the file actually holds, counted *before* the model is built (so
+sizes that would need hundreds of GiB are refused, not allocated) — then each
+weight: its name, its shape, a real float32/float64 dtype, finite values.
+Every failure is a ``ModelFileError`` naming the file.
 """
 from __future__ import annotations
 
@@ -16,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from nanoae import backend
-from nanoae.files import atomic_write, read_npz
+from nanoae.files import atomic_write, check_weights, json_entry, read_npz
 from nanoae.models.conv import conv_autoencoder
-from nanoae.models.dense import dense_autoencoder
+from nanoae.models.dense import ACTIVATIONS, dense_autoencoder
 from nanoae.models.vae import vae_from_config
 
 CONFIG_KEY = "__config__"
@@ -46,13 +52,76 @@ def save_model(model, path) -> None:
         np.savez(f, **arrays)
 
 
+def _is_int(value, low: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _check_setting(config: dict, key: str, accept, expected: str) -> None:
+    if key not in config:
+        raise ValueError(f"the configuration has no {key!r}")
+    try:
+        accepted = accept(config[key])
+    except TypeError:                              # e.g. a list where a name belongs: unhashable
+        accepted = False
+    if not accepted:
+        raise ValueError(f"the configuration's {key!r} should be {expected}, found {config[key]!r:.80}")
+
+
+def _dense_count(sizes) -> int:
+    """Weights and biases of Linear layers between consecutive sizes."""
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def _sizes_ok(value) -> bool:
+    return isinstance(value, list) and len(value) >= 2 and all(_is_int(n) for n in value)
+
+
+def parameter_count(config: dict) -> int:
+    """How many parameters the model a configuration describes has — without building it."""
+    _check_setting(config, "arch", lambda v: v in ("dense", "conv", "vae"), "'dense', 'conv' or 'vae'")
+    _check_setting(config, "sizes", _sizes_ok, "a list of at least two positive integers")
+    sizes = config["sizes"]
+    if config["arch"] == "dense":
+        _check_setting(config, "hidden", lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}")
+        _check_setting(config, "output", lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}")
+        _check_setting(config, "tied", lambda v: isinstance(v, bool), "true or false")
+        decoder = sum(sizes[:-1]) if config["tied"] else _dense_count(sizes[::-1])
+        return _dense_count(sizes) + decoder
+    if config["arch"] == "conv":
+        _check_setting(config, "channels", lambda v: isinstance(v, list) and len(v) == 2 and all(map(_is_int, v)),
+                       "two positive integers")
+        (c1, c2), d = config["channels"], sizes[-1]
+        return (16 * c1 + c1) + (16 * c1 * c2 + c2) + (49 * c2 * d + d) + (d * 49 * c2 + 49 * c2) \
+            + (16 * c2 * c1 + c1) + (16 * c1 + 1)
+    _check_setting(config, "sizes", lambda v: len(v) >= 3, "[input, hidden …, latent] (at least three sizes)")
+    _check_setting(config, "hidden", lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}")
+    _check_setting(config, "likelihood", lambda v: v in ("bernoulli", "gaussian"), "'bernoulli' or 'gaussian'")
+    _check_setting(config, "variance", lambda v: v is None or (isinstance(v, (int, float)) and v > 0),
+                   "null or a positive number")
+    learned_variance = config["likelihood"] == "gaussian" and config["variance"] is None
+    return _dense_count(sizes[:-1]) + 2 * (sizes[-2] * sizes[-1] + sizes[-1]) + _dense_count(sizes[::-1]) \
+        + int(learned_variance)
+
+
 def load_model(path):
-    """Rebuild the model saved at ``path`` (on the active backend and dtype)."""
+    """Rebuild the model saved at ``path`` (on the active backend and dtype), every part of the file checked."""
     path = Path(path)
     arrays = read_npz(path, ModelFileError, "nanoae model file")
-    if CONFIG_KEY not in arrays:
-        raise ModelFileError(f"{path}: no {CONFIG_KEY} entry; not saved by nanoae.models.save_model")
-    model = from_config(json.loads(str(arrays.pop(CONFIG_KEY))))
+    config = json_entry(arrays, CONFIG_KEY, path, ModelFileError,
+                        "nanoae model file (saved by nanoae.models.save_model)")
+    check_weights(arrays, path, ModelFileError)
+    try:
+        expected = parameter_count(config)
+    except ValueError as err:
+        raise ModelFileError(f"{path}: {err}") from None
+    held = sum(int(value.size) for value in arrays.values())
+    if expected != held:
+        raise ModelFileError(f"{path}: the configuration describes {expected:,} parameters but the file holds "
+                             f"{held:,}")
+    try:
+        model = from_config(config)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{path}: the configuration does not build a model ({err})") from None
     params = model.named_parameters()
     if set(arrays) != set(params):
         missing, extra = sorted(set(params) - set(arrays)), sorted(set(arrays) - set(params))

@@ -4,9 +4,10 @@
     runs.py   a training run: losses, latent space, reconstructions, manifold, image grids, the ELBO
     apps.py   the applications: denoising, PSNR, embeddings, anomaly scores, rows of images
 """
-from nanoae.plots.base import PlotsUnavailable, pyplot, require_matplotlib, save_figure
+from nanoae.plots.base import (PlotsUnavailable, matplotlib_available, pyplot, require_matplotlib,
+                               save_figure)
 from nanoae.plots.runs import (manifold_grid, plot_elbo, plot_image_grid, plot_latent, plot_losses, plot_manifold,
                                plot_reconstructions)
 
-__all__ = ["PlotsUnavailable", "require_matplotlib", "pyplot", "save_figure", "plot_losses", "plot_latent",
+__all__ = ["PlotsUnavailable", "matplotlib_available", "require_matplotlib", "pyplot", "save_figure", "plot_losses", "plot_latent",
            "plot_reconstructions", "manifold_grid", "plot_manifold", "plot_image_grid", "plot_elbo"]

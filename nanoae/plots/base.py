@@ -16,6 +16,15 @@ class PlotsUnavailable(RuntimeError):
     """matplotlib is not installed."""
 
 
+def matplotlib_available() -> bool:
+    """Whether figures can be drawn here."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def require_matplotlib() -> None:
     """Fail before hours of training, not after, when figures cannot be drawn."""
     try:

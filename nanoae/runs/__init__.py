@@ -7,7 +7,7 @@
 The applications (``nanoae/apps/``) start from ``base.py`` too.
 """
 from nanoae.runs.autoencoder import TrainConfig, run_training
-from nanoae.runs.base import check_run_folder, open_run
+from nanoae.runs.base import check_run_folder, run_folder, start
 from nanoae.runs.vae import VAEConfig, run_vae_training
 
-__all__ = ["TrainConfig", "run_training", "VAEConfig", "run_vae_training", "open_run", "check_run_folder"]
+__all__ = ["TrainConfig", "run_training", "VAEConfig", "run_vae_training", "run_folder", "start", "check_run_folder"]

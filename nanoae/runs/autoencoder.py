@@ -21,7 +21,7 @@ from nanoae.evaluation import PCA, codes_and_reconstructions, compare_with_pca, 
 from nanoae.files import write_json
 from nanoae.losses import LOSSES, get_loss
 from nanoae.models import ACTIVATIONS, LECTURE_SIZES, conv_autoencoder, dense_autoencoder, save_model
-from nanoae.runs.base import check_settings, checkpointing, prepare_run
+from nanoae.runs.base import check_settings, checkpointing, run_folder, start_from
 from nanoae.training import Reconstruction, fit
 
 
@@ -75,7 +75,14 @@ class TrainConfig:
 
 def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
                  resume=None) -> dict:
-    out, train, test = prepare_run(config, out, figures, resuming=resume is not None)
+    """Train, measure against PCA, and write the run folder; ``resume``: a Checkpoint to carry on from."""
+    config.validate()
+    with run_folder(out, resuming=resume is not None) as out:
+        return _run(config, out, figures, progress, stream, resume)
+
+
+def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, resume) -> dict:
+    train, test = start_from(config, figures)
     if not 0 <= config.walk_index < len(test):
         raise ValueError(f"walk index must be between 0 and {len(test) - 1}, got {config.walk_index}")
     model = (conv_autoencoder(config.sizes[-1], config.channels) if config.arch == "conv"
@@ -103,7 +110,6 @@ def run_training(config: TrainConfig, out, figures: bool = True, progress: bool 
         "walk_digit": {"index": config.walk_index, "label": int(test.labels[config.walk_index])},
     }
 
-    out.mkdir(parents=True, exist_ok=True)
     save_model(model, out / "model.npz")
     if walk_text is not None:
         (out / "walk.txt").write_text(walk_text + "\n", encoding="utf-8")

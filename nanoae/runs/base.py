@@ -5,17 +5,22 @@ folder.  The autoencoder's recipe (``autoencoder.py``), the VAE's (``vae.py``)
 and the applications (``nanoae/apps/``) each start here:
 
     check_settings(config)   the settings every recipe has (data set, epochs, batch size, learning rate, ...)
-    open_run(...)            the run folder (new or empty, unless resuming in it), matplotlib if figures
-                             are wanted — both checked before any training — then the backend and the data
+    run_folder(out)          the folder: new or empty (nanoae's own leftover temporary files aside, which are
+                             removed), created and proven writable before any training; if the run fails
+                             before writing anything, the folders it created are removed again
+    start(...)               matplotlib if figures are wanted, the backend, the data — all before training
     checkpointing(...)       fit's checkpoint arguments for a run folder
 """
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from nanoae import backend
 from nanoae.data import DATASET_NAMES, check_batch_size, load_dataset
+from nanoae.files import is_temporary
 from nanoae.plots import require_matplotlib
 
 
@@ -32,31 +37,68 @@ def check_settings(config) -> None:
         raise ValueError(f"checkpoint_every must be ≥ 0, got {config.checkpoint_every}")
 
 
-def check_run_folder(out) -> Path:
-    """A run folder must be new or empty: nothing a user saved is overwritten."""
+def contents(out: Path) -> list:
+    """The files a run folder holds, nanoae's own leftover temporary files aside (sorted names)."""
+    return sorted(p.name for p in out.iterdir() if not is_temporary(p)) if out.is_dir() else []
+
+
+def check_run_folder(out, resuming: bool = False) -> Path:
+    """A run folder must be new or empty (unless resuming in it): nothing a user saved is overwritten."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"run folder {out} is a file; choose another --out")
+    if not resuming and contents(out):
         raise ValueError(f"run folder {out} already exists and is not empty; choose another --out")
     return out
 
 
-def open_run(out, figures: bool, backend_name: str = "numpy", dtype: str = "float32", seed: int = 0,
-             dataset: str = "mnist-5k", data_dir=None, download: bool = False, resuming: bool = False):
-    """Everything a run checks before it trains: the run folder (new or empty, unless resuming in
-    it) and matplotlib; then the backend is set up and the data loaded.  Returns (run folder, train, test)."""
-    out = Path(out) if resuming else check_run_folder(out)
+@contextlib.contextmanager
+def run_folder(out, resuming: bool = False):
+    """The run folder, checked, created and written to once (a probe) before the run starts.
+
+    Leftover temporary files of a save that a killed process never finished are removed.  If
+    the run fails or is interrupted before it writes anything, the folders made here are removed.
+    """
+    out = check_run_folder(out, resuming)
+    created = [folder for folder in (out, *out.parents) if not folder.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for leftover in out.iterdir():
+            if is_temporary(leftover):
+                leftover.unlink()
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        _remove_empty(created)
+        raise ValueError(f"cannot write to the run folder {out} ({err.strerror or err}); "
+                         "choose another --out") from None
+    try:
+        yield out
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def _remove_empty(folders) -> None:
+    for folder in folders:                      # deepest first
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+
+def start(figures: bool, backend_name: str = "numpy", dtype: str = "float32", seed: int = 0,
+          dataset: str = "mnist-5k", data_dir=None, download: bool = False):
+    """What a run sets up before it trains: matplotlib checked (if figures are wanted), the backend
+    and its seed, the data.  Returns (train, test)."""
     if figures:
         require_matplotlib()
     backend.use(backend_name, dtype=dtype, seed=seed)
-    train, test = load_dataset(dataset, data_dir, download)
-    return out, train, test
+    return load_dataset(dataset, data_dir, download)
 
 
-def prepare_run(config, out, figures: bool, resuming: bool = False):
-    """``open_run`` for a validated recipe configuration (TrainConfig or VAEConfig)."""
-    config.validate()
-    return open_run(out, figures, config.backend, config.dtype, config.seed, config.dataset, config.data_dir,
-                    config.download, resuming)
+def start_from(config, figures: bool):
+    """``start`` with a recipe configuration's settings (TrainConfig or VAEConfig)."""
+    return start(figures, config.backend, config.dtype, config.seed, config.dataset, config.data_dir, config.download)
 
 
 def checkpointing(config, out: Path, model_kind: str, resume) -> dict:

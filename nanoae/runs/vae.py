@@ -23,7 +23,7 @@ from nanoae import backend, plots
 from nanoae.evaluation import PCA, elbo_terms, log_likelihood, posterior_means
 from nanoae.files import write_json
 from nanoae.models import dense_vae, save_model
-from nanoae.runs.base import check_settings, checkpointing, prepare_run
+from nanoae.runs.base import check_settings, checkpointing, run_folder, start_from
 from nanoae.training import ELBO, fit
 
 
@@ -74,7 +74,14 @@ def interpolate(model, x_a, x_b, steps: int = 10) -> np.ndarray:
 
 def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: bool = True, stream=None,
                      resume=None) -> dict:
-    out, train, test = prepare_run(config, out, figures, resuming=resume is not None)
+    """Train, estimate log p(x), and write the run folder; ``resume``: a Checkpoint to carry on from."""
+    config.validate()
+    with run_folder(out, resuming=resume is not None) as out:
+        return _run(config, out, figures, progress, stream, resume)
+
+
+def _run(config: VAEConfig, out: Path, figures: bool, progress: bool, stream, resume) -> dict:
+    train, test = start_from(config, figures)
     model = dense_vae(config.sizes, config.hidden, config.likelihood, config.variance)
 
     started = time.perf_counter()
@@ -96,7 +103,6 @@ def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: boo
         "evaluation_seconds": time.perf_counter() - evaluation_started,
         "test_size": len(test),
     }
-    out.mkdir(parents=True, exist_ok=True)
     save_model(model, out / "model.npz")
     if figures:
         metrics["figures"] = [p.name for p in write_vae_figures(model, history, test, out)]

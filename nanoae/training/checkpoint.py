@@ -7,21 +7,30 @@ A checkpoint is an ``.npz`` archive holding
                           the run's configuration, the history so far, the generators' states
     checksum              SHA-256 over every array (name, dtype, shape, bytes) and the meta text
 It is written atomically (temporary file, fsync, rename) and read with
-``allow_pickle=False``; a wrong format or version, a missing array or a bad
-checksum is a ``CheckpointError``.  Arrays are stored as NumPy, so a checkpoint
-saved on CuPy loads on NumPy and the other way round.
+``allow_pickle=False``.  Arrays are stored as NumPy, so a checkpoint saved on
+CuPy loads on NumPy and the other way round.
+
+A matching checksum proves the file is the one that was written, not that it
+is sound (anyone can write a file with a matching checksum), so everything is
+checked after it too: the archive's members before they are read
+(``nanoae.files.read_npz``), the meta's every field and its type, every array
+real float32/float64 and finite (NaN weights mean a diverged run, not a
+learning rate to lower), and at ``restore`` every name and shape against the
+model and the optimizer — all before anything is written into them.  Each
+failure is a ``CheckpointError`` naming the file.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nanoae import backend
-from nanoae.files import atomic_write, read_npz
+from nanoae.files import atomic_write, check_weights, read_npz
 
 FORMAT = "nanoae-checkpoint"
 VERSION = 1
@@ -36,6 +45,7 @@ class Checkpoint:
     params: dict
     optimizer_state: dict          # name -> {key: array}
     meta: dict
+    path: Path | None = None       # the file it was read from, for messages
 
     @property
     def epoch(self) -> int:
@@ -67,54 +77,120 @@ def save_checkpoint(path, model, optimizer, epoch: int, history: dict, config: d
         np.savez(f, meta=np.array(meta_text), checksum=np.array(_checksum(arrays, meta_text)), **arrays)
 
 
+HISTORY_LISTS = ("train_loss", "test_loss", "epoch_seconds", "samples_per_second")
+HISTORY_TERMS = ("train_terms", "test_terms")
+
+
+def _is_count(value, low: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _per_epoch(values, epochs: int, allow_none: bool = False) -> bool:
+    """A list of one finite number (or None, where allowed) per epoch."""
+    return isinstance(values, list) and len(values) == epochs and all(
+        _is_number(v) or (allow_none and v is None) for v in values)
+
+
+def _check_meta(meta: dict) -> None:
+    """Every field ``save_checkpoint`` writes, present and of its type (ValueError saying which is not)."""
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise ValueError(f"format {meta.get('format')!r} version {meta.get('version')!r}; "
+                         f"this nanoae reads {FORMAT!r} version {VERSION}")
+    if not _is_count(meta.get("epoch"), 1):
+        raise ValueError(f"the epoch should be an integer ≥ 1, found {meta.get('epoch')!r}")
+    optimizer = meta.get("optimizer")
+    if not (isinstance(optimizer, dict) and isinstance(optimizer.get("class"), str)
+            and _is_count(optimizer.get("step_count"))):
+        raise ValueError(f"the optimizer entry should name a class and a step count ≥ 0, found {optimizer!r}")
+    if not isinstance(meta.get("config"), dict):
+        raise ValueError(f"the run's configuration should be a JSON object, found {type(meta.get('config')).__name__}")
+    history = meta.get("history")
+    if not isinstance(history, dict) or set(history) != set(HISTORY_LISTS + HISTORY_TERMS):
+        raise ValueError("the history should hold " + ", ".join(HISTORY_LISTS + HISTORY_TERMS))
+    for key in HISTORY_LISTS:
+        if not _per_epoch(history[key], meta["epoch"], allow_none=key == "test_loss"):
+            raise ValueError(f"the history's {key} should list one finite number per epoch ({meta['epoch']})")
+    for key in HISTORY_TERMS:
+        if not (isinstance(history[key], dict) and all(_per_epoch(v, meta["epoch"]) for v in history[key].values())):
+            raise ValueError(f"the history's {key} should map term names to one finite number per epoch")
+    rng = meta.get("rng")
+    if not (isinstance(rng, dict) and isinstance(rng.get("batches"), dict)
+            and (rng.get("backend") is None or isinstance(rng.get("backend"), dict))):
+        raise ValueError("the generators' states are missing or malformed")
+
+
 def load_checkpoint(path) -> Checkpoint:
     path = Path(path)
     arrays = read_npz(path, CheckpointError, "checkpoint")
     if "meta" not in arrays or "checksum" not in arrays:
         raise CheckpointError(f"{path}: no meta or checksum entry; not a nanoae checkpoint")
-    meta_text, checksum = str(arrays.pop("meta")), str(arrays.pop("checksum"))
+    meta_array, checksum_array = arrays.pop("meta"), arrays.pop("checksum")
+    if meta_array.shape != () or meta_array.dtype.kind != "U" or checksum_array.dtype.kind != "U":
+        raise CheckpointError(f"{path}: meta and checksum should be text; not a nanoae checkpoint")
+    meta_text, checksum = str(meta_array), str(checksum_array)
     if _checksum(arrays, meta_text) != checksum:
         raise CheckpointError(f"{path}: checksum mismatch; the file is corrupt or was edited")
-    meta = json.loads(meta_text)
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: format {meta.get('format')!r} version {meta.get('version')!r}; "
-                              f"this nanoae reads {FORMAT!r} version {VERSION}")
+    try:
+        meta = json.loads(meta_text)
+        if not isinstance(meta, dict):
+            raise ValueError(f"the meta should be a JSON object, found {type(meta).__name__}")
+        _check_meta(meta)
+    except ValueError as err:
+        raise CheckpointError(f"{path}: {err}") from None
+    unexpected = sorted(k for k in arrays if not k.startswith(("param/", "optim/")))
+    if unexpected:
+        raise CheckpointError(f"{path}: unexpected arrays {unexpected}; not a nanoae checkpoint")
+    check_weights(arrays, path, CheckpointError)
     params = {k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")}
     state: dict = {}
     for key, value in arrays.items():
         if key.startswith("optim/"):
             name, _, slot = key[len("optim/"):].rpartition("/")
             state.setdefault(name, {})[slot] = value
-    return Checkpoint(params, state, meta)
+    return Checkpoint(params, state, meta, path)
 
 
 def restore(checkpoint: Checkpoint, model, optimizer) -> None:
-    """Put the saved parameters, optimizer state and generator state back, on the active backend."""
+    """Put the saved parameters, optimizer state and generator state back, on the active backend.
+
+    Everything is checked against the model and the optimizer first; a checkpoint that does not
+    fit changes nothing."""
+    where = f"{checkpoint.path}: " if checkpoint.path is not None else ""
     params = model.named_parameters()
     if set(params) != set(checkpoint.params):
         missing = sorted(set(params) - set(checkpoint.params))
         extra = sorted(set(checkpoint.params) - set(params))
-        raise CheckpointError(f"the checkpoint does not fit this model (missing {missing}, unexpected {extra})")
+        raise CheckpointError(f"{where}the checkpoint does not fit this model (missing {missing}, unexpected {extra})")
     for name, value in checkpoint.params.items():
         if value.shape != params[name].shape:
-            raise CheckpointError(f"{name}: saved shape {value.shape}, the model has {params[name].shape}")
-        params[name][...] = backend.asarray(value)
+            raise CheckpointError(f"{where}{name}: saved shape {value.shape}, the model has {params[name].shape}")
     saved = checkpoint.meta["optimizer"]
     if saved["class"] != type(optimizer).__name__:
-        raise CheckpointError(f"the checkpoint was saved with {saved['class']}, not {type(optimizer).__name__}")
+        raise CheckpointError(f"{where}the checkpoint was saved with {saved['class']}, not {type(optimizer).__name__}")
     saved_state = checkpoint.optimizer_state
     if set(saved_state) - set(optimizer.state) or any(
             set(slots) - set(optimizer.state[name]) for name, slots in saved_state.items()):
-        raise CheckpointError(f"the saved {saved['class']} state does not fit this optimizer's settings "
+        raise CheckpointError(f"{where}the saved {saved['class']} state does not fit this optimizer's settings "
                               f"(saved {sorted(saved_state)}, expected {sorted(optimizer.state)})")
+    for name, slots in saved_state.items():
+        for key, value in slots.items():
+            if value.shape != optimizer.state[name][key].shape:
+                raise CheckpointError(f"{where}optimizer state {name}/{key}: saved shape {value.shape}, "
+                                      f"expected {optimizer.state[name][key].shape}")
+    try:
+        backend.set_rng_state(checkpoint.meta["rng"]["backend"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{where}the saved generator state cannot be restored ({err})") from None
+    for name, value in checkpoint.params.items():
+        params[name][...] = backend.asarray(value)
     optimizer.step_count = saved["step_count"]
     for slots in optimizer.state.values():
         for array in slots.values():
             array.fill(0)                          # state saved before the first step is all zeros
     for name, slots in saved_state.items():
         for key, value in slots.items():
-            if value.shape != optimizer.state[name][key].shape:
-                raise CheckpointError(f"optimizer state {name}/{key}: saved shape {value.shape}, "
-                                      f"expected {optimizer.state[name][key].shape}")
             optimizer.state[name][key][...] = backend.asarray(value)     # in place: the optimizer keeps its arrays
-    backend.set_rng_state(checkpoint.meta["rng"]["backend"])

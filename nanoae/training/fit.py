@@ -27,7 +27,7 @@ import numpy as np
 from nanoae.data import BatchIterator, ImageDataset, check_batch_size
 from nanoae.losses import LOSSES, get_loss
 from nanoae.optim import Adam, Optimizer
-from nanoae.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
+from nanoae.training.checkpoint import Checkpoint, CheckpointError, load_checkpoint, restore, save_checkpoint
 from nanoae.training.objectives import Reconstruction
 from nanoae.training.progress import Progress
 
@@ -106,8 +106,11 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
     history, first_epoch = History(), 1
     if resume is not None:
         saved = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+        try:
+            batches.rng.bit_generator.state = saved.meta["rng"]["batches"]
+        except (KeyError, TypeError, ValueError) as err:
+            raise CheckpointError(f"{saved.path}: the saved minibatch order cannot be restored ({err})") from None
         restore(saved, model, optimizer)
-        batches.rng.bit_generator.state = saved.meta["rng"]["batches"]
         history, first_epoch = History(**saved.meta["history"]), saved.epoch + 1
     if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
         raise ValueError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
