@@ -17,8 +17,10 @@ The package, floor by floor; each imports only from the floors above it:
     models               Autoencoder, VAE (each owns its parameters' memory), presets, decoder likelihoods,
                          the model file
     training             fit, the objectives (reconstruction, ELBO), checkpoints, progress
-    evaluation           metrics, PCA, the VAE's log-likelihood estimate, the walk through the network
+    evaluation           metrics, PCA, the VAE's log-likelihood estimate, the walk through the network;
+                         the scikit-learn estimator base (scikit-learn optional)
     plots                figures (matplotlib)
+    interop              the bridge to PyTorch: to_torch, from_torch (PyTorch optional)
     runs                 a run from a configuration to a run folder: the autoencoder and VAE recipes
     apps                 denoising, dimensionality reduction, anomaly detection
     cli                  python -m nanoae <command>

@@ -103,8 +103,11 @@ def test_empty_and_malformed_data_are_clear_errors():
         BatchIterator(ImageDataset(np.zeros((0, 4), np.uint8), np.zeros(0)), 2)
     with pytest.raises(ValueError, match="must be a \\(N, D\\) uint8 array"):
         ImageDataset(np.zeros((3, 4), np.int32), np.zeros(3))
-    with pytest.raises(ValueError, match="float images must be finite and lie in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match="float images must lie in \\[0, 1\\]"):
         ImageDataset(np.full((3, 4), 2.0), np.zeros(3))
+    with pytest.raises(ValueError, match="float images must be finite"):
+        ImageDataset(np.full((3, 4), np.inf), np.zeros(3), unit_interval=False)
+    assert len(ImageDataset(np.full((3, 4), 2.0), np.zeros(3), unit_interval=False)) == 3     # tabular data
     with pytest.raises(ValueError, match="3 images but 2 labels"):
         ImageDataset(np.zeros((3, 4), np.uint8), np.zeros(2))
 

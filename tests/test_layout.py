@@ -19,13 +19,13 @@ FLOORS = [
     {"layers", "losses", "optim"},
     {"data"},
     {"models"},
-    {"training", "evaluation", "plots"},
+    {"training", "evaluation", "plots", "interop"},
     {"runs"},
     {"apps"},
     {"cli"},
     {"__main__", "__init__"},
 ]
-OPTIONAL = {"matplotlib", "cupy"}
+OPTIONAL = {"matplotlib", "cupy", "IPython"}
 
 
 def floor_of(part: str) -> int:

@@ -32,12 +32,12 @@ def test_pca_error_equals_the_discarded_variance():
 
 
 def test_pca_errors():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(ValueError, match="not fitted"):                       # NotFittedError is a ValueError
         PCA(2).transform(np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="at least 4 rows and 4 columns"):
+    with pytest.raises(ValueError, match="n_components=4 must be at most min\\(n_samples, n_features\\) = 3"):
         PCA(4).fit(np.zeros((10, 3)))
     with pytest.raises(ValueError, match="positive integer"):
-        PCA(0)
+        PCA(0).fit(np.zeros((10, 3)))                                          # checked at fit, as scikit-learn does
 
 
 def test_squared_error_sums_pixels_and_averages_images():
@@ -55,11 +55,12 @@ def test_knn_on_a_hand_made_case():
     assert knn_accuracy(train, labels, test, np.array([1, 1, 1, 1]), k=3) == 0.5
 
 
-def test_knn_tie_goes_to_the_nearest_class():
+def test_knn_tie_goes_to_the_smallest_class_as_in_scikit_learn():
     train = np.array([[0.0], [3.0]])
-    # 2-NN of 1.0: one vote each; class 0 is nearer
+    # 2-NN of 1.0 and of 2.0: one vote each, whichever is nearer; class 0 is the smaller label
     assert knn_accuracy(train, np.array([0, 1]), np.array([[1.0]]), np.array([0]), k=2) == 1.0
-    assert knn_accuracy(train, np.array([0, 1]), np.array([[2.0]]), np.array([1]), k=2) == 1.0
+    assert knn_accuracy(train, np.array([0, 1]), np.array([[2.0]]), np.array([0]), k=2) == 1.0
+    assert knn_accuracy(train, np.array([5, 2]), np.array([[1.0]]), np.array([2]), k=2) == 1.0
 
 
 def test_knn_bad_k():

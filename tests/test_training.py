@@ -1,5 +1,6 @@
 """fit: reproducible to the bit, loud when it diverges, quiet unless asked, clear about bad settings."""
 import io
+import re
 
 import numpy as np
 import pytest
@@ -115,3 +116,24 @@ def test_zero_epochs_trains_nothing(small_digits):
     before = model.named_parameters()["encoder.0.W"].copy()
     history = fit(model, *small_digits, epochs=0, progress=False)
     assert history.train_loss == [] and np.array_equal(before, model.named_parameters()["encoder.0.W"])
+
+
+def test_progress_shows_elapsed_time_and_the_time_left(small_digits):
+    stream = io.StringIO()
+    with backend.using("numpy", seed=0):
+        fit(lecture_autoencoder(), *small_digits, epochs=2, batch_size=100, stream=stream)
+    first, last = stream.getvalue().splitlines()
+    assert re.search(r"\d+:\d\d elapsed, \d+:\d\d left$", first)
+    assert last.endswith("elapsed, 0:00 left")                       # nothing left after the last epoch
+
+
+def test_progress_names_the_model_when_a_label_is_given(small_digits):
+    stream = io.StringIO()
+    with backend.using("numpy", seed=0):
+        fit(lecture_autoencoder(), *small_digits, epochs=1, batch_size=100, stream=stream, label="plain AE")
+    assert stream.getvalue().startswith("plain AE: epoch 1/1")
+
+
+def test_clock_reads_like_a_clock():
+    from nanoae.training.progress import clock
+    assert [clock(s) for s in (7, 754, 3723)] == ["0:07", "12:34", "1:02:03"]

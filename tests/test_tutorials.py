@@ -1,4 +1,9 @@
-"""Every tutorial runs, in its fast mode, as a plain script, and writes its figures."""
+"""Every tutorial runs, in its fast mode, as a plain script and as a notebook, and shows its figures.
+
+As a script it writes its figures; converted by jupytext and executed cell by cell in a
+Jupyter kernel (nbclient), it runs unchanged and shows each figure inline (an image/png
+output), as a student opening it in Jupyter would see it.
+"""
 import os
 import subprocess
 import sys
@@ -29,3 +34,21 @@ def test_tutorial_runs_in_fast_mode(tutorial, tmp_path):
     if tutorial.name.startswith("08"):          # it reads the suite's recorded run back
         assert "lecture network, batch  128, numpy-f32" in result.stdout, result.stdout[-2000:]
         assert "run1: " in result.stdout and "lecture network, batch 8192, cupy" in result.stdout   # the GPU runs
+
+
+@pytest.mark.parametrize("tutorial", TUTORIALS, ids=lambda t: t.name)
+def test_tutorial_runs_as_a_notebook_with_its_figures_inline(tutorial, tmp_path, monkeypatch):
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("NANOAE_TUTORIAL_FAST", "1")
+    monkeypatch.setenv("NANOAE_TUTORIAL_OUT", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = jupytext.read(tutorial)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tutorial.parent)}})
+    client.execute()                                      # raises CellExecutionError, with the cell, on failure
+    images = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+              if "image/png" in output.get("data", {})]
+    assert len(images) >= len(FIGURES[tutorial.name[:2]]), f"{tutorial.name}: {len(images)} figures shown inline"
+    for figure in FIGURES[tutorial.name[:2]]:
+        assert (tmp_path / figure).exists(), f"{tutorial.name} did not write {figure}"

@@ -24,7 +24,8 @@ from nanoae.training import fit
 from nanoae.evaluation.walk import walk
 
 FAST = os.environ.get("NANOAE_TUTORIAL_FAST") == "1"          # the test suite runs every tutorial quickly
-OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", Path(__file__).parent / "figures"))
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()   # a notebook has no __file__
+OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", HERE / "figures"))
 OUT.mkdir(parents=True, exist_ok=True)
 
 backend.use("numpy", dtype="float64", seed=0)
@@ -74,7 +75,8 @@ assert np.allclose(z, z_layers) and np.allclose(x_hat, x_hat_layers)
 print(walk(model, x))
 
 # %%
+from nanoae.plots import show  # noqa: E402
 from nanoae.plots.apps import plot_rows  # noqa: E402
 
-plot_rows({"x": x[None], "x̂ by hand": x_hat[None], "x̂ by nanoae": x_hat_layers[None]},
-          f"One digit through the network; its code z = {np.round(z, 2)}", OUT / "01_walk.png")
+show(plot_rows({"x": x[None], "x̂ by hand": x_hat[None], "x̂ by nanoae": x_hat_layers[None]},
+               f"One digit through the network; its code z = {np.round(z, 2)}", OUT / "01_walk.png"))

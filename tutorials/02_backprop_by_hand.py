@@ -82,7 +82,7 @@ assert report.passed
 
 # %%
 from nanoae import numerical_gradient  # noqa: E402
-from nanoae.plots import pyplot, save_figure  # noqa: E402
+from nanoae.plots import pyplot, save_figure, show  # noqa: E402
 
 numeric = numerical_gradient(lambda: layer.forward(x), W, dout)            # Σ y·dout differenced, entry by entry
 plt = pyplot()
@@ -93,7 +93,7 @@ for ax, values, title in ((axes[0], dW_hand, "∂L/∂W by hand"), (axes[1], num
     ax.set_xlabel("input j")
     ax.set_ylabel("output i")
     fig.colorbar(image, ax=ax)
-save_figure(fig, OUT / "02_gradients.png")
+show(save_figure(fig, OUT / "02_gradients.png"))
 
 # %% [markdown]
 # ## One update: the gradient moves the weights

@@ -18,7 +18,8 @@ from nanoae.models import lecture_autoencoder
 from nanoae.training import fit
 
 FAST = os.environ.get("NANOAE_TUTORIAL_FAST") == "1"
-OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", Path(__file__).parent / "figures"))
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()   # a notebook has no __file__
+OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", HERE / "figures"))
 OUT.mkdir(parents=True, exist_ok=True)
 
 backend.use("numpy", dtype="float32", seed=0)
@@ -28,15 +29,16 @@ history = fit(model, train, test, epochs=2 if FAST else 50, batch_size=64, lr=3e
 print(f"test MSE per pixel after {len(history.test_loss)} epochs: {history.test_loss[-1]:.4f}")
 
 # %% Loss curves
-plots.plot_losses(history, OUT / "03_losses.png")
+plots.show(plots.plot_losses(history, OUT / "03_losses.png"))
 
 # %% The latent map: z = f_enc(x) for the 1,000 test digits
 codes, _ = codes_and_reconstructions(model, test)
-plots.plot_latent(codes, test.labels, OUT / "03_latent.png")
+plots.show(plots.plot_latent(codes, test.labels, OUT / "03_latent.png"))
 
 # %% The manifold: x̂ = f_dec(z) over a regular grid of codes
 grid, z1, z2 = plots.manifold_grid(codes)
-plots.plot_manifold(backend.to_numpy(model.decode(backend.asarray(grid))), z1, z2, OUT / "03_manifold.png")
+plots.show(plots.plot_manifold(backend.to_numpy(model.decode(backend.asarray(grid))), z1, z2,
+                               OUT / "03_manifold.png"))
 
 # %% [markdown]
 # How much better than the best linear 2-D projection (PCA)?

@@ -7,17 +7,24 @@
 
 # %%
 import os
+import shutil
 from pathlib import Path
 
 from nanoae.apps import run_denoising
+from nanoae.plots import show
 
 FAST = os.environ.get("NANOAE_TUTORIAL_FAST") == "1"
-OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", Path(__file__).parent / "figures"))
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()   # a notebook has no __file__
+OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", HERE / "figures"))
 OUT.mkdir(parents=True, exist_ok=True)
 
-metrics = run_denoising(OUT / "04_denoising_run", kind="gaussian", train_level=0.3, levels=[0.1, 0.3, 0.5],
+RUN = OUT / "04_denoising_run"
+shutil.rmtree(RUN, ignore_errors=True)                 # this tutorial's own results from an earlier run
+metrics = run_denoising(RUN, kind="gaussian", train_level=0.3, levels=[0.1, 0.3, 0.5],
                         epochs=1 if FAST else 20, progress=False)
 print(f"{'σ':>4}  {'images':<14} PSNR (dB)")
 for row in metrics["results"]:
     print(f"{row['level']:>4}  {row['images']:<14} {row['psnr_db']:6.2f}")
 # The figures: 04_denoising_run/denoising.png (clean / noisy / denoised / plain) and psnr.png
+for name in metrics.get("figures", []):
+    show(RUN / name)

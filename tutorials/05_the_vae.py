@@ -22,7 +22,8 @@ from nanoae.training.objectives import ELBO
 from nanoae.training import fit
 
 FAST = os.environ.get("NANOAE_TUTORIAL_FAST") == "1"
-OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", Path(__file__).parent / "figures"))
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()   # a notebook has no __file__
+OUT = Path(os.environ.get("NANOAE_TUTORIAL_OUT", HERE / "figures"))
 OUT.mkdir(parents=True, exist_ok=True)
 backend.use("numpy", dtype="float32", seed=0)
 train, test = load_mnist_5k()
@@ -40,7 +41,8 @@ history = fit(vae, train, test, objective=ELBO(beta=1.0), epochs=2 if FAST else 
 terms = elbo_terms(vae, test)
 print(f"test −ELBO = {terms['reconstruction']:.2f} + {terms['kl']:.2f} = {terms['neg_elbo']:.2f} nats per image")
 print(f"importance-weighted log p(x) with k = 50: {log_likelihood(vae, test, k=50):.2f} (≥ the ELBO, −{terms['neg_elbo']:.2f})")
-plots.plot_elbo(history, OUT / "05_elbo.png")
+plots.show(plots.plot_elbo(history, OUT / "05_elbo.png"))
 
 # %% Sampling new digits from the prior
-plots.plot_image_grid(backend.to_numpy(vae.sample(30)), OUT / "05_samples.png", "z ~ N(0, I), decoded")
+samples = backend.to_numpy(vae.sample(30))
+plots.show(plots.plot_image_grid(samples, OUT / "05_samples.png", "z ~ N(0, I), decoded"))

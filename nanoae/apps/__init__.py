@@ -4,6 +4,7 @@ writes its figures and ``metrics.json`` to a run folder; the CLI's ``denoise``, 
 ``anomaly`` commands call them."""
 from nanoae.apps.anomaly import run_anomaly
 from nanoae.apps.denoising import run_denoising
-from nanoae.apps.reduction import AutoencoderReducer, run_reduction
+from nanoae.apps.reducer import AutoencoderReducer
+from nanoae.apps.reduction import run_reduction
 
 __all__ = ["run_denoising", "run_reduction", "run_anomaly", "AutoencoderReducer"]

@@ -46,7 +46,7 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
             backend.seed(seed)
             models[name] = dense_autoencoder(SIZES, output="sigmoid")
             fit(models[name], train, test, objective=Reconstruction(MSELoss(check_inputs=False), corruption=noise),
-                epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
+                epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, label=f"{name} AE")
         seconds = time.perf_counter() - started
 
         clean = test.images / 255.0

@@ -10,9 +10,11 @@ reduce    the autoencoder against PCA at code sizes 2 and 30: error, 5-NN accura
 anomaly   one-class anomaly detection by reconstruction error: AUROC per digit
 walk      print the lecture's walk for a test digit through a trained model (a run folder)
 smoke     train a tiny autoencoder on synthetic data and gradient-check it (seconds)
+info      versions, the backend and the GPU this machine offers nanoae
 
 Inside: ``parser.py`` (the options, one builder per command), ``commands.py``
-(what each command does), ``reports.py`` (what they print).
+(what each command does), ``reports.py`` (what they print), ``info.py`` (the
+``info`` report).
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from nanoae import backend, gradcheck
 from nanoae.apps import run_anomaly, run_denoising, run_reduction
+from nanoae.cli.info import report as info_report
 from nanoae.cli.reports import report_anomaly, report_autoencoder, report_denoising, report_reduction, report_vae
 from nanoae.data import DATASET_NAMES, load_dataset
 from nanoae.evaluation import walk
@@ -186,6 +187,11 @@ def _trained_on(run: Path) -> str:
     if dataset not in DATASET_NAMES:
         raise ValueError(f"{saved} names an unknown data set {dataset!r}; pass --dataset")
     return dataset
+
+
+def info(args) -> int:
+    print(info_report())
+    return 0
 
 
 def walk_command(args) -> int:

@@ -194,6 +194,11 @@ def _add_smoke(commands_) -> None:
     p.set_defaults(handler=commands.smoke)
 
 
+def _add_info(commands_) -> None:
+    p = commands_.add_parser("info", help="versions, the backend and the GPU this machine offers nanoae")
+    p.set_defaults(handler=commands.info)
+
+
 def build_parser(description: str) -> argparse.ArgumentParser:
     """``python -m nanoae <command> [options]``; ``description``: a title line, a blank line, the command list."""
     title, _, command_list = description.partition("\n\n")
@@ -201,6 +206,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=command_list.split("\n\n")[0])
     commands_ = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for add in (_add_demo, _add_vae_demo, _add_train, _add_denoise, _add_reduce, _add_anomaly, _add_walk, _add_smoke):
+    for add in (_add_demo, _add_vae_demo, _add_train, _add_denoise, _add_reduce, _add_anomaly, _add_walk, _add_smoke,
+                _add_info):
         add(commands_)
     return parser

@@ -32,6 +32,7 @@ class ImageDataset:
     labels: np.ndarray          # (N,) integer class labels
     name: str = "images"
     image_shape: tuple = (28, 28)
+    unit_interval: bool = True  # False: any finite floats (tabular data for a linear output), taken as they are
 
     def __post_init__(self):
         kind = self.images.dtype.kind if isinstance(self.images, np.ndarray) else None
@@ -39,9 +40,12 @@ class ImageDataset:
             raise ValueError(f"{self.name}: images must be a (N, D) uint8 array (or floats in [0, 1]), got "
                              f"{getattr(self.images, 'dtype', type(self.images).__name__)} "
                              f"{getattr(self.images, 'shape', '')}")
-        if kind == "f" and len(self.images) and not (np.isfinite(self.images).all()
-                                                    and 0 <= self.images.min() and self.images.max() <= 1):
-            raise ValueError(f"{self.name}: float images must be finite and lie in [0, 1]")
+        if kind == "f" and len(self.images) and not np.isfinite(self.images).all():
+            raise ValueError(f"{self.name}: float images must be finite")
+        if kind == "f" and self.unit_interval and len(self.images) and not (
+                0 <= self.images.min() and self.images.max() <= 1):
+            raise ValueError(f"{self.name}: float images must lie in [0, 1] (unit_interval=False takes any "
+                             "finite values)")
         if len(self.labels) != len(self.images):
             raise ValueError(f"{self.name}: {len(self.images)} images but {len(self.labels)} labels")
 
@@ -66,7 +70,7 @@ class ImageDataset:
         return x
 
     def subset(self, rows) -> "ImageDataset":
-        return ImageDataset(self.images[rows], self.labels[rows], self.name, self.image_shape)
+        return ImageDataset(self.images[rows], self.labels[rows], self.name, self.image_shape, self.unit_interval)
 
 
 class BatchIterator:

@@ -2,7 +2,8 @@
 
     encoding.py         a model applied to a whole data set in batches, back on the host
     metrics.py          squared error per image, k-NN accuracy, PSNR, ROC AUC, trustworthiness
-    pca.py              the PCA baseline
+    pca.py              the PCA baseline, a scikit-learn estimator
+    estimator.py        what nanoae's scikit-learn estimators stand on (scikit-learn optional)
     log_likelihood.py   a VAE's ELBO on a data set and its importance-weighted log p(x)
     baseline.py         the autoencoder against PCA of the same size
     walk.py             the lecture's walk through the network for one digit, with real numbers
@@ -15,6 +16,7 @@ from nanoae.evaluation.metrics import (knn_accuracy, psnr, roc_auc, roc_curve, s
 from nanoae.evaluation.pca import PCA
 from nanoae.evaluation.walk import walk
 
-__all__ = ["compare_with_pca", "in_batches", "codes_and_reconstructions", "posterior_means", "elbo_terms", "importance_log_weights",
+__all__ = ["compare_with_pca", "in_batches", "codes_and_reconstructions", "posterior_means", "elbo_terms",
+           "importance_log_weights",
            "log_likelihood", "knn_accuracy", "psnr", "roc_auc", "roc_curve", "squared_error_per_image",
            "trustworthiness", "PCA", "walk"]

@@ -17,8 +17,8 @@ def compare_with_pca(model, train, test, k: int = 5) -> dict:
     x_test = test.images / 255.0
     code_train = in_batches(model.encode, train)
     code_test, recon_test = codes_and_reconstructions(model, test)
-    pca = PCA(code_test.shape[1]).fit(train.images)                  # uint8 pixels, scaled chunk by chunk
-    pca_train, pca_test = pca.transform(train.images), pca.transform(x_test)
+    pca = PCA(code_test.shape[1], images=True).fit(train.images)     # uint8 pixels, scaled to [0, 1]
+    pca_train, pca_test = pca.transform(train.images), pca.transform(test.images)
     return {
         "code_size": int(code_test.shape[1]),
         "autoencoder": {

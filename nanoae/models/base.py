@@ -40,6 +40,17 @@ class Model(Layer):
     def input_grad(self, value: bool) -> None:
         self.encoder.input_grad = value
 
+    def __getstate__(self) -> dict:
+        """Pickling copies every array apart; the storage is left out and made again when unpickled."""
+        state = dict(self.__dict__)
+        state["storage"] = state["storage"] is not None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        flat = state.pop("storage")
+        self.__dict__.update(state)
+        self.storage = FlatParameters(self) if flat else None     # the layers' arrays become its views again
+
     def zero_grad(self) -> None:
         """Set every gradient to zero (one fill when the parameters are stored flat)."""
         if self.storage is not None:

@@ -7,6 +7,7 @@ function writes one PNG atomically and returns its path.  matplotlib is the
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from nanoae.files import atomic_write
@@ -47,4 +48,16 @@ def save_figure(fig, path) -> Path:
     with atomic_write(path) as f:
         fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
     pyplot().close(fig)
+    return path
+
+
+def show(path) -> Path:
+    """Show a written figure inline when running in a Jupyter kernel (a notebook); in a script, nothing.
+    Returns ``path``, so that ``show(plot_losses(...))`` reads as one step."""
+    path = Path(path)
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and hasattr(shell, "kernel"):
+        from IPython.display import Image, display
+        display(Image(filename=str(path)))
     return path

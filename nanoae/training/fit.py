@@ -88,7 +88,7 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
         batch_size: int = 128, loss: str = "mse", objective=None, optimizer: Optimizer | None = None,
         lr: float = 1e-3, seed: int = 0, progress: bool = True, stream=None,
         on_epoch=None, checkpoint=None, checkpoint_every: int = 1, resume=None,
-        config: dict | None = None) -> History:
+        config: dict | None = None, label: str | None = None) -> History:
     """Train ``model`` on ``train``; returns the per-epoch History.
 
     The objective defaults to ``Reconstruction(loss)`` (an autoencoder); pass
@@ -96,7 +96,8 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
     Adam(model, lr).  ``seed`` fixes the minibatch order (the model's initial
     weights come from the backend's seed when it is built).
     ``on_epoch(epoch, history)`` is called after every epoch.  ``config`` (any
-    JSON-able dict) is stored in the checkpoints.
+    JSON-able dict) is stored in the checkpoints.  ``label`` names the model on
+    the progress lines (e.g. "denoising AE"), for runs that train several.
     """
     _check_settings(model, train, test, epochs, batch_size, loss if objective is None else None)
     if objective is None:        # data checked by construction; the loss value is checked below
@@ -114,7 +115,7 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
         history, first_epoch = History(**saved.meta["history"]), saved.epoch + 1
     if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
         raise ValueError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
-    bar = Progress(epochs, len(batches), stream) if progress else None
+    bar = Progress(epochs, len(batches), stream, label=label, first_epoch=first_epoch) if progress else None
 
     for epoch in range(first_epoch, epochs + 1):
         started = time.perf_counter()
