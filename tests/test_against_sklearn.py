@@ -42,14 +42,6 @@ def test_auroc_and_the_roc_curve_are_scikit_learns():
     np.testing.assert_allclose(tpr, ref_tpr, atol=1e-15)
 
 
-def test_the_roc_curve_of_twenty_thousand_scores_takes_milliseconds():
-    import time
-    scores, positive = RNG.normal(size=20000), RNG.random(20000) < 0.5
-    started = time.perf_counter()
-    roc_curve(scores, positive)
-    assert time.perf_counter() - started < 0.5                  # it took 3.3 s when it was quadratic
-
-
 def test_trustworthiness_is_scikit_learns():
     X = RNG.normal(size=(150, 10))
     Z = X[:, :2] + RNG.normal(0, 0.3, (150, 2))

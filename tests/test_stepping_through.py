@@ -79,3 +79,11 @@ def test_pdb_stops_inside_linear_backward_in_a_notebook_kernel(tmp_path):
     text = re.sub(r"\x1b\[[0-9;]*m", "", "".join(printed))          # the kernel's debugger prints in colour
     assert f"linear.py({recipe_line()})backward()" in text, text
     assert "(4, 3)" in text and "'Linear'" in text, text
+
+
+def test_the_breakpoints_of_the_walk_back_tutorial_point_at_the_lines_it_names():
+    text = (ROOT / "tutorials" / "09_the_walk_back.py").read_text()
+    for path, code in (("nanoae/layers/activations.py", "return dout * mask"),
+                       ("nanoae/layers/linear.py", 'self.grads["W"] += dout.T @ x')):
+        number = int(re.search(rf"b {re.escape(path)}:(\d+)", text).group(1))
+        assert (ROOT / path).read_text().splitlines()[number - 1].strip().startswith(code), (path, number)

@@ -14,9 +14,10 @@ from nanoae.cli.info import report as info_report
 from nanoae.cli.reports import report_anomaly, report_autoencoder, report_denoising, report_reduction, report_vae
 from nanoae.data import DATASET_NAMES, load_dataset
 from nanoae.evaluation import walk
+from nanoae.evaluation.walk_back import walk_back
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
 from nanoae.losses import MSELoss
-from nanoae.models import load_model
+from nanoae.models import VAE, load_model
 from nanoae.optim import Adam
 from nanoae.plots import matplotlib_available
 from nanoae.runs import TrainConfig, VAEConfig, run_training, run_vae_training
@@ -195,16 +196,32 @@ def info(args) -> int:
 
 
 def walk_command(args) -> int:
-    backend.use(args.backend, dtype="float64")
+    backend.use(args.backend, dtype="float64", seed=args.seed)
     run = Path(args.run)
     model = load_model(run / "model.npz" if run.is_dir() else run)
-    dataset = args.dataset or _trained_on(run if run.is_dir() else run.parent)
+    folder = run if run.is_dir() else run.parent
+    dataset = args.dataset or _trained_on(folder)
     _, test = load_dataset(dataset, args.data_dir, args.download)
     if not 0 <= args.index < len(test):
         raise ValueError(f"--index must be between 0 and {len(test) - 1}, got {args.index}")
+    x = test.floats([args.index])[0]
+    eps = backend.randn(1, model.latent_size) if isinstance(model, VAE) else None      # the one ε both walks use
     print(f"Test image #{args.index} (label {test.labels[args.index]}):\n")
-    print(walk(model, test.floats([args.index])[0]))
+    print(walk(model, x, eps=eps))
+    if args.backward:
+        loss = args.loss or _trained_loss(folder)
+        print()
+        print(walk_back(model, x, loss=loss, sgd_lr=args.sgd_lr, adam_lr=args.adam_lr, eps=eps))
     return 0
+
+
+def _trained_loss(run: Path) -> str:
+    """The loss an autoencoder run trained with (its metrics.json), MSE where it does not say."""
+    try:
+        loss = json.loads((run / "metrics.json").read_text())["config"]["loss"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "mse"
+    return loss if loss in ("mse", "bce") else "mse"
 
 
 def smoke(args) -> int:

@@ -181,6 +181,15 @@ def _add_walk(commands_) -> None:
     p = commands_.add_parser("walk", help="print the walk through a trained model for one test digit")
     p.add_argument("--run", required=True, help="a run folder (or its model.npz)")
     p.add_argument("--index", type=non_negative_int, default=0, help="which test image")
+    p.add_argument("--backward", action="store_true",
+                   help="walk on back: every gradient down to ∂L/∂W1, checked by finite differences, then one "
+                        "SGD and one Adam step")
+    p.add_argument("--loss", choices=["mse", "bce"], default=None,
+                   help="an autoencoder's loss for --backward; default: the one the run trained with")
+    p.add_argument("--sgd-lr", type=positive_float, default=None,
+                   help="η of the SGD step shown; default 0.1 (a VAE's: 1e-4, its loss sums over pixels)")
+    p.add_argument("--adam-lr", type=positive_float, default=1e-3, help="η of the Adam step shown; default 1e-3")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seeds a VAE's ε")
     _add_data(p, default=None)
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
     p.set_defaults(handler=commands.walk_command)

@@ -43,7 +43,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = validate_pixels(self, X, reset=True, images=self.images)
         n, d = X.shape
         if n < 2:
-            raise ValueError(f"PCA needs at least 2 samples to estimate a covariance, got 1 sample")
+            raise ValueError("PCA needs at least 2 samples to estimate a covariance, got 1 sample")
         if k > min(n, d):
             raise ValueError(f"n_components={k} must be at most min(n_samples, n_features) = {min(n, d)}")
         self.mean_ = X.mean(axis=0)

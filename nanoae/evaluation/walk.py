@@ -21,12 +21,13 @@ import numpy as np
 
 from nanoae import backend
 from nanoae.layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, TiedLinear
-from nanoae.models import Autoencoder
+from nanoae.models import VAE, Autoencoder
+from nanoae.models.vae import LOGVAR_RANGE
 
 _FUNCTION_NAMES = {ReLU: "ReLU", LeakyReLU: "LeakyReLU", Sigmoid: "σ", Tanh: "tanh", Identity: ""}
 
 
-def _steps(sequential):
+def steps_of(sequential):
     """[(linear layer, activation layer or None)] in order."""
     steps = []
     for layer in sequential.layers:
@@ -37,6 +38,12 @@ def _steps(sequential):
         else:
             raise ValueError(f"the walk knows dense layers only; cannot show {layer!r}")
     return steps
+
+
+def chain_names(encoder_steps: int, decoder_steps: int) -> list:
+    """The lecture's names for the outputs of an autoencoder's dense steps: h1, …, z, h…, x̂."""
+    return ([f"h{k}" for k in range(1, encoder_steps)] + ["z"]
+            + [f"h{k}" for k in range(encoder_steps, encoder_steps + decoder_steps - 1)] + ["x̂"])
 
 
 def _values(vector, first: int, last: int) -> str:
@@ -51,31 +58,20 @@ def _values(vector, first: int, last: int) -> str:
             f"all in [{vector.min():.3f}, {vector.max():.3f}])")
 
 
-def _pad(text: str, width: int) -> str:
+def pad(text: str, width: int) -> str:
     """Left-align by displayed width: 'x̂' is two code points but one column."""
     shown = sum(1 for ch in text if not unicodedata.combining(ch))
     return text + " " * max(0, width - shown)
 
 
-def _shown_width(text: str) -> int:
+def shown_width(text: str) -> int:
     return sum(1 for ch in text if not unicodedata.combining(ch))
 
 
-def walk(model, x, first: int = 4, last: int = 2) -> str:
-    """The lecture's walk for one input ``x`` (a vector of D values in [0, 1]) through ``model``."""
-    if not isinstance(model, Autoencoder):
-        raise ValueError(f"the walk follows a plain autoencoder; this model is a {type(model).__name__}")
-    x = backend.to_numpy(x).astype(np.float64).reshape(1, -1)
-    steps = _steps(model.encoder) + _steps(model.decoder)
-    n_encoder = len(_steps(model.encoder))
-    names = [f"h{k}" for k in range(1, n_encoder)] + ["z"] + \
-            [f"h{k}" for k in range(n_encoder, n_encoder + len(steps) - n_encoder - 1)] + ["x̂"]
-    inputs = ["x"] + names[:-1]
-
-    rows = [("x", f"R^{x.shape[1]}", "", "", _values(x, first, last))]
-    h = backend.asarray(x)
-    tied_index = {}
-    for k, ((linear, activation), name, source) in enumerate(zip(steps, names, inputs), start=1):
+def _dense_rows(steps, names, inputs, first_number: int, h, tied_index: dict, values):
+    """One row per dense step, computed by the layers' own forward; returns (rows, the last output)."""
+    rows = []
+    for k, ((linear, activation), name, source) in enumerate(zip(steps, names, inputs), start=first_number):
         if isinstance(linear, TiedLinear):
             weight = f"W{tied_index[id(linear.source)]}ᵀ"
         else:
@@ -88,16 +84,77 @@ def walk(model, x, first: int = 4, last: int = 2) -> str:
         if activation is not None:
             h = activation.forward(h)
         shape = f"R^({linear.out_features}×{linear.in_features})"
-        rows.append((name, f"R^{linear.out_features}", equation, f"{weight} ∈ {shape}",
-                     _values(backend.to_numpy(h), first, last)))
+        rows.append((name, f"R^{linear.out_features}", equation, f"{weight} ∈ {shape}", values(h)))
+    return rows, h
 
-    x_hat = backend.to_numpy(h)
-    mse = float(((x - x_hat) ** 2).mean())
-    width_name, width_eq, width_w = (max(_shown_width(r[i]) for r in rows) for i in (0, 2, 3))
+
+def _format(rows) -> list:
+    width_name, width_eq, width_w = (max(shown_width(r[i]) for r in rows) for i in (0, 2, 3))
     lines = []
     for name, space, equation, weight, values in rows:
         sign = "=" if equation else " "
-        lines.append(f"{_pad(name, width_name)} {sign} {_pad(equation, width_eq)}   {_pad(weight, width_w)}   "
-                     f"{_pad(name + ' ∈ ' + space, width_name + 9)} = {values}")
+        lines.append(f"{pad(name, width_name)} {sign} {pad(equation, width_eq)}   {pad(weight, width_w)}   "
+                     f"{pad(name + ' ∈ ' + space, width_name + 9)} = {values}")
+    return lines
+
+
+def walk(model, x, first: int = 4, last: int = 2, eps=None) -> str:
+    """The lecture's walk for one input ``x`` (a vector of D values in [0, 1]) through ``model``: a dense
+    autoencoder, or a VAE (``eps``: its ε, drawn from the backend's generator if None)."""
+    if isinstance(model, VAE):
+        return _walk_vae(model, x, first, last, eps)
+    if not isinstance(model, Autoencoder):
+        raise ValueError(f"the walk follows a dense autoencoder or a VAE; this model is a {type(model).__name__}")
+    x = backend.to_numpy(x).astype(np.float64).reshape(1, -1)
+    steps = steps_of(model.encoder) + steps_of(model.decoder)
+    names = chain_names(len(steps_of(model.encoder)), len(steps_of(model.decoder)))
+
+    def values(h):
+        return _values(backend.to_numpy(h), first, last)
+    rows, h = _dense_rows(steps, names, ["x"] + names[:-1], 1, backend.asarray(x), {}, values)
+    x_hat = backend.to_numpy(h)
+    mse = float(((x - x_hat) ** 2).mean())
+    lines = _format([("x", f"R^{x.shape[1]}", "", "", _values(x, first, last)), *rows])
     lines.append(f"MSE = 1/{x.shape[1]} ‖x − x̂‖² = {mse:.4f}")
+    return "\n".join(lines)
+
+
+def vae_names(model) -> tuple:
+    """(trunk names h1…hn, decoder names h(n+1)…, the decoder output's name): "s" (logits) or "x̂"."""
+    trunk, decoder = steps_of(model.encoder), steps_of(model.decoder)
+    n = len(trunk)
+    output = "s" if model.config.get("likelihood", "bernoulli") == "bernoulli" else "x̂"
+    return ([f"h{k}" for k in range(1, n + 1)], [f"h{k}" for k in range(n + 1, n + len(decoder))] + [output])
+
+
+def _walk_vae(model, x, first, last, eps) -> str:
+    x = backend.to_numpy(x).astype(np.float64).reshape(1, -1)
+    trunk_names, decoder_names = vae_names(model)
+    trunk, decoder = steps_of(model.encoder), steps_of(model.decoder)
+
+    def values(h):
+        return _values(backend.to_numpy(h), first, last)
+    x_device = backend.asarray(x)
+    rows, h = _dense_rows(trunk, trunk_names, ["x"] + trunk_names[:-1], 1, x_device, {}, values)
+    n, top, d = len(trunk), trunk_names[-1], model.latent_size
+    mu, logvar = model.mu.forward(h), backend.xp().clip(model.logvar.forward(h), *LOGVAR_RANGE)
+    eps = backend.randn(1, d).astype(mu.dtype) if eps is None else backend.asarray(eps).reshape(1, d)
+    sigma = backend.xp().exp(0.5 * logvar)
+    z = mu + sigma * eps
+    head = f"R^({d}×{model.mu.in_features})"
+    rows += [("μ", f"R^{d}", f"Wμ {top} + bμ", f"Wμ ∈ {head}", values(mu)),
+             ("log σ²", f"R^{d}", f"Wv {top} + bv", f"Wv ∈ {head}", values(logvar)),
+             ("ε", f"R^{d}", "drawn from N(0, I)", "", values(eps)),
+             ("σ", f"R^{d}", "exp(½ log σ²)", "", values(sigma)),
+             ("z", f"R^{d}", "μ + σ ⊙ ε", "", values(z))]
+    more, out = _dense_rows(decoder, decoder_names, ["z"] + decoder_names[:-1], n + 1, z, {}, values)
+    rows += more
+    likelihood = model.config.get("likelihood", "bernoulli")
+    if likelihood == "bernoulli":
+        rows.append(("x̂", f"R^{x.shape[1]}", "σ(s)", "", values(model.likelihood.mean(out))))
+    reconstruction = float(model.likelihood.forward(out, x_device))
+    kl = float(-0.5 * (1 + logvar - mu * mu - backend.xp().exp(logvar)).sum())
+    lines = _format([("x", f"R^{x.shape[1]}", "", "", _values(x, first, last)), *rows])
+    lines.append(f"−ELBO = −log p(x|z) + KL(q(z|x) ‖ N(0, I)) = {reconstruction:.4f} + {kl:.4f} = "
+                 f"{reconstruction + kl:.4f} nats ({likelihood} likelihood)")
     return "\n".join(lines)

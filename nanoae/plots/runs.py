@@ -1,6 +1,8 @@
 """Figures of a training run: losses, latent space, reconstructions, manifold, samples, the ELBO."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from nanoae.plots.base import pyplot, save_figure
