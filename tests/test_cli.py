@@ -207,6 +207,20 @@ def test_train_with_sparse_codes_and_weight_decay(tmp_path):
     assert set(metrics["history"]["train_terms"]) == {"reconstruction", "penalty"}
 
 
+def test_train_a_contractive_autoencoder(tmp_path):
+    out = tmp_path / "run"
+    result = run("train", "--epochs", "1", "--sizes", "784,32,2", "--hidden", "sigmoid", "--contractive", "0.1",
+                 "--no-figures", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["contractive"] == 0.1
+    terms = metrics["history"]["train_terms"]
+    assert set(terms) == {"reconstruction", "penalty"} and all(p > 0 for p in terms["penalty"])
+    refused = run("train", "--arch", "conv", "--contractive", "0.1", "--no-figures", "--out", str(tmp_path / "c"))
+    assert refused.returncode == 2 and "--contractive needs a dense encoder" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "c").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["denoise", "--corruption", "blur"], "invalid choice: 'blur'"),
     (["denoise", "--levels", "a,b"], "expected comma-separated noise levels ≥ 0"),
@@ -214,6 +228,7 @@ def test_train_with_sparse_codes_and_weight_decay(tmp_path):
     (["anomaly", "--quantile", "1.5"], "expected a number in (0, 1)"),
     (["reduce", "--hidden", "0"], "expected comma-separated positive integers"),
     (["train", "--l1", "-1"], "argument --l1: expected a number ≥ 0"),
+    (["train", "--contractive", "-0.5"], "argument --contractive: expected a number ≥ 0"),
 ])
 def test_bad_application_options_are_usage_errors(args, message):
     result = run(*args)

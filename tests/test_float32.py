@@ -44,6 +44,8 @@ MODELS = {
     "lecture": (lecture_autoencoder, lambda: Reconstruction(get_loss("mse"))),
     "bce": (lambda: dense_autoencoder([784, 32, 4]), lambda: Reconstruction(get_loss("bce"), l1=1e-3,
                                                                            weight_decay=1e-4)),
+    "contractive": (lambda: dense_autoencoder([784, 32, 4], hidden="tanh"),
+                    lambda: Reconstruction(get_loss("mse"), contractive=0.1)),
     "vae": (classic_vae, lambda: ELBO(beta=1.0)),
     "conv": (lambda: conv_autoencoder(2, (4, 8)), lambda: Reconstruction(get_loss("mse"))),
 }

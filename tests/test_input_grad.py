@@ -47,6 +47,8 @@ MODELS = {
     "tied": lambda: (dense_autoencoder([784, 16, 3], tied=True), Reconstruction(get_loss("bce"))),
     "penalties": lambda: (dense_autoencoder([784, 16, 3]), Reconstruction(get_loss("mse"), l1=0.01,
                                                                           weight_decay=0.001)),
+    "contractive": lambda: (dense_autoencoder([784, 16, 3], hidden="sigmoid"),
+                            Reconstruction(get_loss("mse"), contractive=0.1)),
     "conv": lambda: (conv_autoencoder(2, (3, 4)), Reconstruction(get_loss("mse"))),
     "vae": lambda: (classic_vae(), ELBO()),
 }

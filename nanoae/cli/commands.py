@@ -23,7 +23,7 @@ from nanoae.plots import matplotlib_available
 from nanoae.runs import TrainConfig, VAEConfig, run_training, run_vae_training
 from nanoae.training import CheckpointError, load_checkpoint
 
-AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay", "arch", "channels")
+AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay", "contractive", "arch", "channels")
 VAE_ONLY = ("beta", "warmup_epochs", "likelihood", "variance", "iw_samples")
 SHARED = ("sizes", "hidden", "epochs", "batch_size", "lr", "seed", "backend", "dtype", "dataset", "data_dir",
           "download", "checkpoint_every")

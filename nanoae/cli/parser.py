@@ -135,6 +135,8 @@ def _add_autoencoder_options(ae, defaults) -> None:
                     help="L1 activity penalty λ₁ on the code (sparse codes); default 0")
     ae.add_argument("--weight-decay", type=non_negative_float, default=None,
                     help="weight decay λ₂ (½λ₂‖W‖² on every weight matrix); default 0")
+    ae.add_argument("--contractive", type=non_negative_float, default=None,
+                    help="contractive penalty λ_c‖J_f(x)‖²_F on the encoder's Jacobian (dense encoders); default 0")
 
 
 def _add_vae_options(vae) -> None:

@@ -20,7 +20,7 @@ import unicodedata
 import numpy as np
 
 from nanoae import backend
-from nanoae.layers import Identity, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, TiedLinear
+from nanoae.layers import Identity, LeakyReLU, ReLU, Sigmoid, Tanh, TiedLinear, dense_steps
 from nanoae.models import VAE, Autoencoder
 from nanoae.models.vae import LOGVAR_RANGE
 
@@ -29,15 +29,7 @@ _FUNCTION_NAMES = {ReLU: "ReLU", LeakyReLU: "LeakyReLU", Sigmoid: "σ", Tanh: "t
 
 def steps_of(sequential):
     """[(linear layer, activation layer or None)] in order."""
-    steps = []
-    for layer in sequential.layers:
-        if isinstance(layer, (Linear, TiedLinear)):
-            steps.append([layer, None])
-        elif steps and type(layer) in _FUNCTION_NAMES:
-            steps[-1][1] = layer
-        else:
-            raise ValueError(f"the walk knows dense layers only; cannot show {layer!r}")
-    return steps
+    return dense_steps(sequential, "the walk")
 
 
 def chain_names(encoder_steps: int, decoder_steps: int) -> list:

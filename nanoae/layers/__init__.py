@@ -4,8 +4,8 @@ from nanoae.layers.base import Layer
 from nanoae.layers.conv import Conv2d, ConvTranspose2d
 from nanoae.layers.linear import Linear
 from nanoae.layers.pooling import Flatten, MaxPool2d, Unflatten
-from nanoae.layers.sequential import Sequential
+from nanoae.layers.sequential import Sequential, dense_steps
 from nanoae.layers.tied import TiedLinear
 
 __all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Identity", "Sequential", "TiedLinear", "sigmoid",
-           "Conv2d", "ConvTranspose2d", "MaxPool2d", "Flatten", "Unflatten"]
+           "Conv2d", "ConvTranspose2d", "MaxPool2d", "Flatten", "Unflatten", "dense_steps"]

@@ -13,7 +13,10 @@ Parameters are named by position: ``"0.W"``, ``"0.b"``, ``"2.W"``, ...
 """
 from __future__ import annotations
 
+from nanoae.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from nanoae.layers.base import Layer
+from nanoae.layers.linear import Linear
+from nanoae.layers.tied import TiedLinear
 
 
 class Sequential(Layer):
@@ -64,3 +67,20 @@ class Sequential(Layer):
 
     def __repr__(self):
         return "Sequential(" + ", ".join(repr(layer) for layer in self.layers) + ")"
+
+
+def dense_steps(sequential: Sequential, who: str) -> list:
+    """The Sequential as [(Linear or tied layer, its activation or None)], in order: the shape the lecture's
+    equations hk = f(Wk hk-1 + bk) have.  ``who`` (e.g. "the walk") names the caller in the error for
+    anything else."""
+    from_layers = (Identity, LeakyReLU, ReLU, Sigmoid, Tanh)
+    steps = []
+    for layer in sequential.layers:
+        if isinstance(layer, (Linear, TiedLinear)):
+            steps.append([layer, None])
+        elif steps and steps[-1][1] is None and isinstance(layer, from_layers):
+            steps[-1][1] = layer
+        else:
+            raise ValueError(f"{who} knows dense layers only (Linear, then ReLU, LeakyReLU, σ, tanh or none); "
+                             f"cannot follow {layer!r}")
+    return steps

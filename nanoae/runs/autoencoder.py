@@ -47,6 +47,7 @@ class TrainConfig:
     checkpoint_every: int = 0       # save <run>/checkpoint.npz every this many epochs (0: never)
     l1: float = 0.0                 # L1 activity penalty on the code (sparse codes)
     weight_decay: float = 0.0       # ½λ‖W‖² on every weight matrix
+    contractive: float = 0.0        # λ_c‖J_f(x)‖²_F on the encoder's Jacobian (dense encoders)
 
     def __post_init__(self):
         if self.lr is None:
@@ -69,8 +70,12 @@ class TrainConfig:
             if name not in ACTIVATIONS:
                 raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
         check_settings(self)
-        if not (self.l1 >= 0 and self.weight_decay >= 0):
-            raise ValueError(f"penalties must be ≥ 0, got l1={self.l1}, weight_decay={self.weight_decay}")
+        if not (self.l1 >= 0 and self.weight_decay >= 0 and self.contractive >= 0):
+            raise ValueError(f"penalties must be ≥ 0, got l1={self.l1}, weight_decay={self.weight_decay}, "
+                             f"contractive={self.contractive}")
+        if self.contractive and self.arch == "conv":
+            raise ValueError("--contractive needs a dense encoder: the penalty's Jacobian is written for "
+                             "Linear layers (use --arch dense)")
 
 
 def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
@@ -90,7 +95,7 @@ def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, 
 
     started = time.perf_counter()
     objective = Reconstruction(get_loss(config.loss, check_inputs=False), l1=config.l1,
-                               weight_decay=config.weight_decay)
+                               weight_decay=config.weight_decay, contractive=config.contractive)
     history = fit(model, train, test, objective=objective, epochs=config.epochs, batch_size=config.batch_size,
                   lr=config.lr, seed=config.seed, progress=progress, stream=stream,
                   **checkpointing(config, out, "ae", resume))

@@ -1,7 +1,8 @@
 """Training: the loop, what it minimises, checkpoints and progress.
 
     fit.py          fit(model, train, test, ...) -> History; evaluate; DivergedError
-    objectives.py   Reconstruction(loss, corruption, l1, weight_decay), ELBO(beta, warmup_epochs)
+    objectives.py   Reconstruction(loss, corruption, l1, weight_decay, contractive), ELBO(...)
+    contractive.py  ContractivePenalty: ‖J_f(x)‖²_F and its gradient by hand
     checkpoint.py   save / load / restore a run exactly (checksummed, pickle-free)
     progress.py     the progress bar
 """

@@ -7,12 +7,15 @@ the model's ``input_grad`` is off, as it is for a model's data input),
 ``terms()`` (the parts of L worth reporting, as floats) and
 ``start_epoch(epoch)`` (for schedules).
 
-* ``Reconstruction(loss, corruption=None, l1=0, weight_decay=0)``: the
-  autoencoder's objective
-      L = loss(f_dec(z), x) + λ₁ · 1/B Σ_b ‖z_b‖₁ + ½ λ₂ Σ_W ‖W‖²_F,   z = f_enc(x̃)
+* ``Reconstruction(loss, corruption=None, l1=0, weight_decay=0, contractive=0)``:
+  the autoencoder's objective
+      L = loss(f_dec(z), x) + λ₁ · 1/B Σ_b ‖z_b‖₁ + ½ λ₂ Σ_W ‖W‖²_F + λ_c · 1/B Σ_b ‖J_f(x̃_b)‖²_F,
+      z = f_enc(x̃)
   with x̃ = corruption(x), drawn afresh each batch (a denoising autoencoder;
   the clean x stays the target) or x itself; λ₁ an L1 activity penalty that
-  makes codes sparse; λ₂ weight decay on every weight matrix W (not biases).
+  makes codes sparse; λ₂ weight decay on every weight matrix W (not biases);
+  λ_c the contractive penalty on the encoder's Jacobian (Rifai et al. 2011,
+  ``contractive.py``: its gradient by hand).
 * ``ELBO(beta, warmup_epochs)``: L = −log p(x|z) + β_t · KL(q(z|x) ‖ N(0, I)) —
   the VAE's negative evidence lower bound, nats per image, with
   β_t = β · min(1, epoch / warmup_epochs) (KL warm-up; β ≠ 1 is a β-VAE).
@@ -25,14 +28,17 @@ the model's ``input_grad`` is off, as it is for a model's data input),
 from __future__ import annotations
 
 from nanoae.losses import GaussianKLLoss
+from nanoae.training.contractive import ContractivePenalty
 
 
 class Reconstruction:
-    def __init__(self, loss, corruption=None, l1: float = 0.0, weight_decay: float = 0.0):
-        if not l1 >= 0 or not weight_decay >= 0:
-            raise ValueError(f"penalties must be ≥ 0, got l1={l1}, weight_decay={weight_decay}")
+    def __init__(self, loss, corruption=None, l1: float = 0.0, weight_decay: float = 0.0, contractive: float = 0.0):
+        if not l1 >= 0 or not weight_decay >= 0 or not contractive >= 0:
+            raise ValueError(f"penalties must be ≥ 0, got l1={l1}, weight_decay={weight_decay}, "
+                             f"contractive={contractive}")
         self.loss, self.corruption = loss, corruption
-        self.l1, self.weight_decay = float(l1), float(weight_decay)
+        self.l1, self.weight_decay, self.contractive = float(l1), float(weight_decay), float(contractive)
+        self.jacobian = ContractivePenalty()
 
     def start_epoch(self, epoch: int) -> None:
         pass
@@ -50,6 +56,8 @@ class Reconstruction:
         if self.weight_decay:
             self.penalty = self.penalty + 0.5 * self.weight_decay * sum(
                 (w * w).sum() for w in _weights(model).values())
+        if self.contractive:                                 # λ_c · 1/B Σ ‖J_f(x̃)‖²_F, from the encoder's caches
+            self.penalty = self.penalty + self.contractive * self.jacobian.forward(model.encoder)
         self.reconstruction = self.loss.forward(out, target)
         return self.reconstruction + self.penalty                   # + 0.0 without penalties: bit for bit the same
 
@@ -65,10 +73,13 @@ class Reconstruction:
             grads = model.named_gradients()
             for name, w in _weights(model).items():
                 grads[name] += self.weight_decay * w                                 # ∂(½λ₂‖W‖²)/∂W = λ₂ W
+        if self.contractive:
+            dx_penalty = self.jacobian.backward(self.contractive)                    # adds λ_c ∂P/∂θ itself
+            dx = dx if dx_penalty is None else dx + dx_penalty
         return dx
 
     def terms(self) -> dict:
-        if not (self.l1 or self.weight_decay):
+        if not (self.l1 or self.weight_decay or self.contractive):
             return {}
         return {"reconstruction": float(self.reconstruction), "penalty": float(self.penalty)}
 
