@@ -16,6 +16,8 @@ model on a backend:
             cupy                   nanoae on CuPy (float32)
             torch-cpu, torch-cuda  PyTorch peers (same architecture, Adam, float32,
                                    threads = the cores this process may use)
+            torch-cpu-fused        PyTorch on the CPU with ``Adam(fused=True)``: one kernel for
+                                   the whole update, the fastest optimizer a PyTorch user can pick
 
 All runs use Adam (lr 1e-3).  nanoae trains through ``nanoae.training.fit``,
 the path a user takes (it reads the loss back every step, which also
@@ -66,8 +68,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 MODELS = ("lecture", "hinton", "vae", "conv")
-BACKENDS = ("numpy-f32", "numpy-f64", "cupy", "torch-cpu", "torch-cuda")
+BACKENDS = ("numpy-f32", "numpy-f64", "cupy", "torch-cpu", "torch-cpu-fused", "torch-cuda")
 PEERS = {"numpy-f32": "torch-cpu", "cupy": "torch-cuda"}     # ratio columns: nanoae / PyTorch on one device
+FUSED_PEERS = {"numpy-f32": "torch-cpu-fused"}              # and nanoae / PyTorch with its fused Adam
 WARMUP_BATCHES = 10
 
 
@@ -127,7 +130,7 @@ def run_torch(spec: dict) -> dict:
     images = torch.from_numpy(load_images(spec["images"], spec["smoke"], spec["download"]).images).to(device)
     module, loss_fn = torch_peers.BUILDERS[spec["model"]]()
     module = module.to(device)
-    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, fused=spec["backend"] == "torch-cpu-fused")
     batch = spec["batch"]
 
     def epoch(rows):
@@ -382,6 +385,8 @@ def summarise(model, batch, backend_name, flops, reason, limit, repeats_runs) ->
     if backend_name in PEERS:
         row["vs_peer"] = median_ratio(repeats_runs, backend_name, PEERS[backend_name])
         row["peer"] = PEERS[backend_name]
+    if backend_name in FUSED_PEERS and any(FUSED_PEERS[backend_name] in runs for runs in repeats_runs):
+        row["vs_fused_peer"] = median_ratio(repeats_runs, backend_name, FUSED_PEERS[backend_name])
     return row
 
 
@@ -396,21 +401,25 @@ def markdown(report: dict) -> str:
              + " · ".join(f"{k} {v}" for k, v in m["versions"].items()),
              f"Command: `{report['command']}` · {report['images']} images per epoch · "
              f"median of {report['repeats']} alternating repeats · matmul limit at n = {report['matmul_n']}",
-             "",
-             "| model | batch | backend | samples/s | vs PyTorch (same device) | GFLOP/s | matmul limit | "
-             "% of limit | peak memory | note |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+             ""]
+    # The fused-Adam column only where the run had that peer (the GPU runs of 2026-11-27 did not).
+    has_fused = any(row.get("backend") in FUSED_PEERS.values() for row in report["rows"])
+    fused_head, fused_rule = (" vs PyTorch, fused Adam |", "---:|") if has_fused else ("", "")
+    lines += [f"| model | batch | backend | samples/s | vs PyTorch (same device) |{fused_head} GFLOP/s | "
+              "matmul limit | % of limit | peak memory | note |",
+              f"|---|---:|---|---:|---:|{fused_rule}---:|---:|---:|---:|---|"]
     for row in report["rows"]:
         if "samples_per_second" not in row:
-            lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} | – | – | – | – | – | – | "
-                         f"{row['note']} |")
+            dashes = " – |" * (6 + has_fused)
+            lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} |{dashes} {row['note']} |")
             continue
         ratio = f"{row['vs_peer']:.2f}×" if row.get("vs_peer") else ""
+        fused = (f" {row['vs_fused_peer']:.2f}× |" if row.get("vs_fused_peer") else "  |") if has_fused else ""
         limit = f"{row['limit_gflops']:.0f}" if row.get("limit_gflops") else "–"
         fraction = f"{100 * row['fraction_of_limit']:.0f} %" if row.get("fraction_of_limit") else "–"
         memory = f"{row['peak_memory'] / 2 ** 20:.0f} MiB {row['memory_kind']}" if row.get("peak_memory") else "–"
         lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} | {row['samples_per_second']:,.0f} | "
-                     f"{ratio} | {row['gflops']:.1f} | {limit} | {fraction} | {memory} | {row['note']} |")
+                     f"{ratio} |{fused} {row['gflops']:.1f} | {limit} | {fraction} | {memory} | {row['note']} |")
     flops = {row["model"]: row["flops_per_sample"] for row in report["rows"]}
     lines += ["", "Training FLOPs per sample (6 × forward multiply-adds, matrix products only; this counts the "
               "first layer's ∂L/∂x, which neither nanoae nor PyTorch computes for data — the lecture network does "

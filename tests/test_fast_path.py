@@ -10,15 +10,21 @@ tests hold each piece to the textbook form a student reads:
   relatively (each step's rounding is ~1e-16; Adam's update is a bounded
   function of the gradient history, so it does not amplify it in 20 steps);
 * threads, blocks and flat storage are speed only: the same bits however θ is cut;
+* the sigmoid from one exponential is the textbook sigmoid bit for bit; BCE on logits
+  shares that exponential with its gradient (the same bits) and takes log1p from a series
+  in float32 (within 2 units of the last place);
 * switched off as a whole, the fast path leaves nothing behind.
 """
 import numpy as np
 import pytest
 
-from nanoae import backend, fast
+from nanoae import backend, fast, functional
 from nanoae.data import load_mnist_5k
+from nanoae.fast import activations as fast_activations
+from nanoae.fast import losses as fast_losses
 from nanoae.fast import storage, threads
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
+from nanoae.losses import BCEWithLogitsLoss
 from nanoae.models import classic_vae, dense_autoencoder, lecture_autoencoder
 from nanoae.optim import SGD, Adam, AdamW
 from nanoae.training import ELBO, fit
@@ -163,11 +169,13 @@ def theta_after_random_steps(model, opt, steps=3):
 
 
 def test_the_thread_count_does_not_change_a_single_bit(monkeypatch):
+    monkeypatch.setattr(threads, "MIN_PART", 1 << 12)                  # so that 2 and 3 threads do cut θ
     results = []
     for count in ("1", "2", "3"):
         monkeypatch.setenv("NANOAE_THREADS", count)
         backend.seed(5)
         model = dense_autoencoder([784, 1000, 3])
+        assert len(threads.parts(model.num_parameters(), threads.cpu_threads())) == int(count)
         results.append(theta_after_random_steps(model, AdamW(model, lr=1e-2, weight_decay=0.1)))
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], results[2])
@@ -191,7 +199,9 @@ def test_updating_block_by_block_does_not_change_a_single_bit(monkeypatch, make)
 
 def test_a_small_model_is_updated_in_one_thread_a_large_one_in_several():
     assert len(threads.parts(lecture_autoencoder().num_parameters(), 2)) == 1          # 218,514 parameters
-    assert len(threads.parts(dense_autoencoder([784, 1000, 3]).num_parameters(), 3)) == 3
+    assert len(threads.parts(classic_vae().num_parameters(), 2)) == 1                  # 652,824
+    assert len(threads.parts(dense_autoencoder([784, 1000, 500, 250, 30]).num_parameters(), 2)) == 2   # 2.83 M
+    assert len(threads.parts(dense_autoencoder([784, 2000, 3]).num_parameters(), 3)) == 3
 
 
 def test_blocks_cover_each_part_exactly_once():
@@ -250,3 +260,59 @@ def test_the_vae_trains_to_the_same_bits_with_a_flat_or_a_separate_layout():
             results.append({k: p.copy() for k, p in model.named_parameters().items()})
     for name in results[0]:
         np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)
+
+
+SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 88.0, -88.0, 104.0, -104.0, 710.0, -710.0, 1e30, -1e30]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_one_exponential_sigmoid_is_the_textbook_one_bit_for_bit(backend_name, dtype):
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.normal(0, 8, 20000), rng.normal(0, 200, 2000), SPECIAL])
+    with backend.using(backend_name, dtype=dtype), np.errstate(over="ignore", invalid="ignore"):
+        x = backend.asarray(values)
+        fast_out = backend.to_numpy(fast_activations.sigmoid(x))
+        textbook = backend.to_numpy(functional.sigmoid(x))
+        layer = Sigmoid()
+        layer_fast = backend.to_numpy(layer.forward(x))
+        with fast.disabled():
+            layer_textbook = backend.to_numpy(layer.forward(x))
+    np.testing.assert_array_equal(fast_out, textbook)          # NaN where NaN; ±0 compare equal, as they should
+    np.testing.assert_array_equal(layer_fast, layer_textbook)
+    assert fast_out[-len(SPECIAL) + 2] == 1.0 and fast_out[-len(SPECIAL) + 3] == 0.0     # σ(+inf), σ(−inf)
+
+
+def test_the_float32_log1p_series_is_within_two_units_of_the_last_place():
+    """Against float64 log1p over [tiny, 1] (uniform and log-uniform): ≤ 2 ε relative — a series one term
+    short reaches 2.7 ε here.  log1p(0) = 0 exactly; float64 goes to log1p itself, the same bits."""
+    rng = np.random.default_rng(0)
+    u = np.concatenate([rng.random(1_000_000), np.exp(-rng.random(500_000) * 87), [1.0]]).astype(np.float32)
+    u = u[u >= np.finfo(np.float32).tiny]
+    with backend.using("numpy", dtype="float32"):
+        got = fast_losses.log1p_unit(u).astype(np.float64)
+        assert fast_losses.log1p_unit(np.zeros(3, np.float32)).tolist() == [0.0, 0.0, 0.0]
+    reference = np.log1p(u.astype(np.float64))
+    assert (np.abs(got - reference) / reference).max() <= 2 * np.finfo(np.float32).eps
+    with backend.using("numpy", dtype="float64"):
+        u64 = rng.random(1000)
+        np.testing.assert_array_equal(fast_losses.log1p_unit(u64), np.log1p(u64))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_fast_bce_with_logits_is_the_textbook_one(backend_name, dtype):
+    """The loss to float32's rounding (the same bits in float64); the gradient bit for bit."""
+    rng = np.random.default_rng(2)
+    with backend.using(backend_name, dtype=dtype):
+        logits = backend.asarray(np.concatenate([rng.normal(0, 6, (64, 50)), rng.normal(0, 60, (4, 50))]))
+        target = backend.asarray(rng.random((68, 50)))
+        loss = BCEWithLogitsLoss("sum")
+        fast_value, fast_grad = float(loss.forward(logits, target)), backend.to_numpy(loss.backward())
+        with fast.disabled():
+            value, grad = float(loss.forward(logits, target)), backend.to_numpy(loss.backward())
+    if dtype == "float64":
+        assert fast_value == value
+    else:
+        assert fast_value == pytest.approx(value, rel=1e-6)
+    np.testing.assert_array_equal(fast_grad, grad)

@@ -29,26 +29,30 @@ def test_flops_per_sample_are_counted_by_hand(throughput):
 
 
 def test_smoke_run_writes_a_row_for_every_request(throughput, tmp_path, capsys):
-    code = throughput.main(["--smoke", "--models", "lecture,conv", "--backends", "numpy-f32,cupy,torch-cpu",
+    code = throughput.main(["--smoke", "--models", "lecture,conv", "--backends", "numpy-f32,cupy,torch-cpu,torch-cpu-fused",
                             "--batch-sizes", "128", "--out", str(tmp_path)])
     assert code == 0
     report = json.loads((tmp_path / "throughput.json").read_text())
     rows = {(r["model"], r["batch"], r["backend"]): r for r in report["rows"]}
-    assert set(rows) == {(m, 128, b) for m in ("lecture", "conv") for b in ("numpy-f32", "cupy", "torch-cpu")}
+    backends = ("numpy-f32", "cupy", "torch-cpu", "torch-cpu-fused")
+    assert set(rows) == {(m, 128, b) for m in ("lecture", "conv") for b in backends}
     for model in ("lecture", "conv"):
         numpy_row = rows[(model, 128, "numpy-f32")]
         assert numpy_row["samples_per_second"] > 0 and math.isfinite(numpy_row["final_loss"])
         assert numpy_row["peak_memory"] > 0 and numpy_row["limit_gflops"] > 0
         assert numpy_row["gflops"] == pytest.approx(numpy_row["samples_per_second"]
                                                     * numpy_row["flops_per_sample"] / 1e9)
-        for backend in ("cupy", "torch-cpu"):
+        for backend in backends[1:]:
             row = rows[(model, 128, backend)]
             assert "samples_per_second" in row or row["note"].startswith("cannot run: "), row
     if "samples_per_second" in rows[("lecture", 128, "torch-cpu")]:
         assert rows[("lecture", 128, "numpy-f32")]["vs_peer"] > 0
+    if "samples_per_second" in rows[("lecture", 128, "torch-cpu-fused")]:
+        nanoae, fused = rows[("lecture", 128, "numpy-f32")], rows[("lecture", 128, "torch-cpu-fused")]
+        assert nanoae["vs_fused_peer"] == pytest.approx(nanoae["samples_per_second"] / fused["samples_per_second"])
     table = (tmp_path / "throughput.md").read_text()
     assert table == capsys.readouterr().out.strip() + "\n"
-    assert table.count("\n| lecture |") + table.count("\n| conv |") == 6
+    assert table.count("\n| lecture |") + table.count("\n| conv |") == 8
     assert (tmp_path / "throughput.png").stat().st_size > 0
     assert report["complete"] is True and not list(tmp_path.glob("throughput.partial.*"))
 
@@ -110,3 +114,38 @@ def test_a_run_cut_off_keeps_the_groups_it_finished(throughput, tmp_path, monkey
     assert [(r["batch"], r["backend"], r["samples_per_second"]) for r in report["rows"]] == [
         (128, "numpy-f32", 1001.0), (128, "numpy-f64", 1002.0)]
     assert (tmp_path / "throughput.partial.md").read_text().startswith("**Cut off:**")
+
+
+def _benchmark(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _needs_fashion_mnist():
+    if not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
+
+
+def test_the_step_profile_times_every_phase_and_layer():
+    _needs_fashion_mnist()
+    profile = _benchmark("step_profile")
+    engines = ("nanoae", "torch", "torch-fused") if importlib.util.find_spec("torch") else ("nanoae",)
+    rows = profile.profile(["lecture"], [32], steps=3, repeats=1, layers=True, engines=engines)
+    assert [row["engine"] for row in rows] == list(engines)
+    for row in rows:
+        assert set(row["phases"]) == set(profile.PHASES) and all(v >= 0 for v in row["phases"].values())
+        assert row["total"] == pytest.approx(sum(row["phases"].values())) and row["total"] > 0
+    layers = rows[0]["layers"]
+    assert "encoder.0 Linear forward" in layers and "decoder.5 Sigmoid backward" in layers
+    table = profile.table(rows)
+    assert table.count("\n| lecture | 32 |") == len(engines) and "each layer" in table
+
+
+def test_comparing_a_tree_with_itself_gives_ratios_near_one():
+    _needs_fashion_mnist()
+    compare = _benchmark("compare_trees")
+    rows = compare.compare(ROOT, ROOT, ["lecture"], [256], repeats=2, images=2048)
+    assert len(rows) == 1 and len(rows[0]["ratios"]) == 2
+    assert all(0.2 < ratio < 5 for ratio in rows[0]["ratios"])              # the same tree: no timing claim

@@ -11,7 +11,10 @@ make training fast without changing what it computes:
     threads.py      how many threads, the thread pool, the cut of θ into parts and blocks
     subnormals.py   setting numbers below float's smallest normal value to zero, where
                     training makes them (a CPU computes on them dozens of times slower)
-    activations.py  the sigmoid's backward in place, its subnormals flushed
+    activations.py  the sigmoid from one exponential; its backward in place, its subnormals flushed
+    losses.py       binary cross-entropy on logits: one exponential for loss and gradient,
+                    log1p by a series in float32
+    memory.py       malloc told to keep freed memory for the next step (no page faults)
     blas.py         the OpenBLAS setting the command line starts with
 
 Switch it off as a whole, and everything runs the textbook forms::
@@ -19,14 +22,16 @@ Switch it off as a whole, and everything runs the textbook forms::
     nanoae.fast.disable()              # or NANOAE_FAST=0 in the environment
     with nanoae.fast.disabled(): ...   # for one block
 
-Off, optimizers run their per-parameter textbook rule, the sigmoid its plain
-backward, and models built afterwards keep one array per parameter (no flat
-vector).  The tests hold the two paths equal (``tests/test_fast_path.py``).
+Off, optimizers run their per-parameter textbook rule, the sigmoid and the
+binary cross-entropy their plain forms, ``fit`` leaves malloc's settings alone,
+and models built afterwards keep one array per parameter (no flat vector).  The tests hold the two paths equal (``tests/test_fast_path.py``).
 """
 from __future__ import annotations
 
 import contextlib
 import os
+
+from nanoae.fast import memory  # noqa: F401  (fit reaches it as fast.memory)
 
 _enabled = os.environ.get("NANOAE_FAST", "1").strip() not in ("0", "false", "no", "off")
 

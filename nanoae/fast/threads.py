@@ -5,7 +5,9 @@ An optimizer's update streams θ, g and its state through memory a dozen times
 contiguous part per core and updates the parts in parallel threads (NumPy lets
 go of the interpreter lock inside each vector operation), and each thread works
 through its part in blocks of ``BLOCK`` numbers, so that of the dozen passes
-only the first reads memory and the rest read the cache.  Elementwise rules
+only the first reads memory and the rest read the cache.  Both sizes are
+measured compromises (below): a thread and a block are each worth their cost
+only when there is enough to do.  Elementwise rules
 give the same bits however θ is cut (tested).
 """
 from __future__ import annotations
@@ -15,10 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 from nanoae import backend
 
-MIN_PART = 1 << 18     # elements per thread at least: the lecture network's 218,514 parameters ran
-                       # 5 % faster end to end in one thread than in two (measured, benchmarks/RESULTS.md)
-BLOCK = 1 << 16        # elements per block: θ, g, two moments and the scratch of one block (5 × 256 KiB
-                       # in float32) stay in a core's L2 cache through an update's dozen passes
+MIN_PART = 1 << 20     # elements per thread at least.  Measured in the training loop (AMD EPYC, 2 cores,
+                       # 2026-12-01, benchmarks/RESULTS.md): the VAE's 652,824 parameters update in
+                       # 2.2 ms in one thread and 2.6 ms in two; the 784-1000-500-250-30 model's 2.83
+                       # million in 9.0 ms in one and 7.2 ms in two.  Each thread gives the interpreter
+                       # lock back and waits for it again at every vector operation, and that wait,
+                       # not the arithmetic, is what small parts lose.
+BLOCK = 1 << 18        # elements per block: θ, g, two moments and the scratch of one block (5 MiB in
+                       # float32) stay in the shared L3 cache through an update's dozen passes.  Smaller
+                       # blocks that fit a core's L2 (2^16) were faster alone on an Intel Xeon, but in two
+                       # threads each block costs a dozen more waits for the interpreter lock: in the loop,
+                       # the large model's update took 9.0 ms with 2^16 and 7.2 ms with 2^18 (2^20: 7.7).
 
 
 def cpu_threads() -> int:

@@ -55,13 +55,14 @@ class Sigmoid(_Elementwise):
     """σ(x) = 1 / (1 + e^(−x));  σ'(x) = σ(x)(1 − σ(x)).
 
     Stable for any x (``nanoae.functional.sigmoid``).  With the fast path on,
-    backward runs ``nanoae.fast.activations.sigmoid_backward``: the same
+    forward runs ``nanoae.fast.activations.sigmoid`` (the same bits from one
+    exponential instead of two) and backward ``sigmoid_backward`` (the same
     numbers, computed in place, with the subnormal ones a saturated σ makes
-    set to zero.
+    set to zero).
     """
 
     def _forward(self, x):
-        out = sigmoid(x)
+        out = fast_activations.sigmoid(x) if fast.enabled() else sigmoid(x)
         return out, out
 
     def _backward(self, dout, out):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nanoae import fast
 from nanoae.data import BatchIterator, ImageDataset, check_batch_size
 from nanoae.losses import LOSSES, get_loss
 from nanoae.optim import Adam, Optimizer
@@ -103,6 +104,8 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
     if objective is None:        # data checked by construction; the loss value is checked below
         objective = Reconstruction(get_loss(loss, check_inputs=False))
     optimizer = optimizer or Adam(model, lr=lr)
+    if fast.enabled():
+        fast.memory.reuse_freed_memory()            # each step's temporaries reuse the last step's memory
     batches = BatchIterator(train, batch_size, shuffle=True, seed=seed)
     history, first_epoch = History(), 1
     if resume is not None:

@@ -1,0 +1,223 @@
+"""Where one training step's time goes, phase by phase, nanoae beside PyTorch (default and fused Adam).
+
+    python benchmarks/step_profile.py                              # every model, batch 128 and 1024
+    python benchmarks/step_profile.py --models hinton --batch-sizes 128 --steps 200 --layers
+
+For each model (the suite's: lecture, hinton, vae, conv) and batch size, each
+engine runs in its own process (started with nanoae's OpenBLAS setting, as
+the suite's runs are), on Fashion-MNIST float32 batches, and times every
+phase of ``steps`` steps after a warm-up, the loop ``fit`` runs:
+
+    batch      the next minibatch (gather the uint8 rows, /255)
+    zero       optimizer.zero_grad()
+    forward    the objective's value (forward pass and loss)
+    backward   every gradient
+    read       the loss back as a Python float
+    update     optimizer.step()
+
+(nanoae's loop is ``fit``'s, with the fast path's malloc setting as ``fit`` makes it.)
+
+The table gives the median per phase in milliseconds (the sum of medians, so
+the total is a little under the mean step), for nanoae, PyTorch with its
+default Adam and PyTorch with ``Adam(fused=True)``; engines alternate, and
+with ``--repeats`` each cell is the median over repeats.  ``--layers`` adds, for
+nanoae, the median time of each layer's forward and backward.
+
+Timing each phase costs a few microseconds per call; the totals are therefore
+a little above the suite's, whose epochs are timed whole.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+PHASES = ("batch", "zero", "forward", "backward", "read", "update")
+ENGINES = ("nanoae", "torch", "torch-fused")
+WARMUP = 20
+
+
+def _images():
+    from nanoae.data import load_dataset
+    train, _ = load_dataset("fashion-mnist")
+    return train.images
+
+
+def _rows(order, step: int, batch: int):
+    """The step's minibatch of a shuffled epoch, wrapping round when the steps outrun the epoch."""
+    start = (step * batch) % (len(order) - len(order) % batch)
+    return order[start:start + batch]
+
+
+def _timed(times: dict, phase: str, work):
+    started = time.perf_counter()
+    result = work()
+    times[phase].append(time.perf_counter() - started)
+    return result
+
+
+def _wrap_layers(model, layer_times: dict):
+    """Record each leaf layer's forward and backward time (instance attributes shadow the methods)."""
+    from nanoae.layers import Sequential
+
+    def leaves(layer, prefix):
+        if isinstance(layer, Sequential):
+            for i, child in enumerate(layer.layers):
+                yield from leaves(child, f"{prefix}{i}.")
+        else:
+            yield prefix.rstrip("."), layer
+
+    for part in ("encoder", "decoder", "trunk", "mu_head", "logvar_head"):
+        if getattr(model, part, None) is None:
+            continue
+        for name, layer in leaves(getattr(model, part), f"{part}."):
+            for method in ("forward", "backward"):
+                original = getattr(layer, method)
+                key = f"{name} {type(layer).__name__} {method}"
+                layer_times[key] = []
+
+                def timed(*args, _original=original, _key=key, **kwargs):
+                    started = time.perf_counter()
+                    out = _original(*args, **kwargs)
+                    layer_times[_key].append(time.perf_counter() - started)
+                    return out
+                setattr(layer, method, timed)
+
+
+def profile_nanoae(model_name: str, batch: int, steps: int, layers: bool) -> dict:
+    import numpy as np
+
+    from nanoae import backend, fast
+    from nanoae.optim import Adam
+    from throughput import build_nanoae
+    backend.use("numpy", dtype="float32", seed=0)
+    if fast.enabled():
+        fast.memory.reuse_freed_memory()                 # as fit does
+    images = _images()
+    model, objective = build_nanoae(model_name)
+    optimizer = Adam(model, lr=1e-3)
+    times = {phase: [] for phase in PHASES}
+    layer_times: dict = {}
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(images))
+    for step in range(steps + WARMUP):
+        if step == WARMUP:
+            times = {phase: [] for phase in PHASES}
+            if layers:
+                _wrap_layers(model, layer_times)
+        rows = _rows(order, step, batch)
+        x = _timed(times, "batch", lambda: images[rows].astype(np.float32) / np.float32(255))
+        _timed(times, "zero", optimizer.zero_grad)
+        value = _timed(times, "forward", lambda: objective.forward(model, x))
+        _timed(times, "backward", lambda: objective.backward(model))
+        _timed(times, "read", lambda: float(value))
+        _timed(times, "update", optimizer.step)
+    return {"phases": _medians(times), "layers": _medians(layer_times)}
+
+
+def profile_torch(model_name: str, batch: int, steps: int, fused: bool) -> dict:
+    import torch
+
+    import torch_peers
+    from throughput import cores
+    torch.set_num_threads(cores())
+    torch.manual_seed(0)
+    images = torch.from_numpy(_images())
+    module, loss_fn = torch_peers.BUILDERS[model_name]()
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, fused=fused)
+    order = torch.randperm(len(images))
+    times = {phase: [] for phase in PHASES}
+    for step in range(steps + WARMUP):
+        if step == WARMUP:
+            times = {phase: [] for phase in PHASES}
+        rows = _rows(order, step, batch)
+        x = _timed(times, "batch", lambda: images[rows].float() / 255)
+        _timed(times, "zero", optimizer.zero_grad)
+        loss = _timed(times, "forward", lambda: loss_fn(module, x))
+        _timed(times, "backward", loss.backward)
+        _timed(times, "read", loss.item)
+        _timed(times, "update", optimizer.step)
+    return {"phases": _medians(times), "layers": {}}
+
+
+def _medians(times: dict) -> dict:
+    return {key: 1e3 * statistics.median(values) for key, values in times.items() if values}
+
+
+def worker(spec: dict) -> dict:
+    if spec["engine"] == "nanoae":
+        return profile_nanoae(spec["model"], spec["batch"], spec["steps"], spec["layers"])
+    return profile_torch(spec["model"], spec["batch"], spec["steps"], fused=spec["engine"] == "torch-fused")
+
+
+def run_in_process(spec: dict) -> dict:
+    from nanoae.fast import blas
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
+                          capture_output=True, text=True, env=blas.environment())
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        raise RuntimeError(f"{spec}: the worker failed:\n{done.stderr[-2000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def profile(models, batch_sizes, steps: int, repeats: int, layers: bool, engines=ENGINES) -> list:
+    rows = []
+    for model in models:
+        for batch in batch_sizes:
+            runs = {engine: [] for engine in engines}
+            for repeat in range(repeats):
+                order = engines[repeat % len(engines):] + engines[:repeat % len(engines)]
+                for engine in order:
+                    runs[engine].append(run_in_process({"engine": engine, "model": model, "batch": batch,
+                                                        "steps": steps, "layers": layers}))
+            for engine in engines:
+                phases = {phase: statistics.median(r["phases"][phase] for r in runs[engine]) for phase in PHASES}
+                layer_rows = {key: statistics.median(r["layers"][key] for r in runs[engine])
+                              for key in runs[engine][0]["layers"]}
+                rows.append({"model": model, "batch": batch, "engine": engine, "phases": phases,
+                             "total": sum(phases.values()), "layers": layer_rows})
+    return rows
+
+
+def table(rows: list) -> str:
+    lines = ["| model | batch | engine | " + " | ".join(PHASES) + " | total (ms) |",
+             "|---|---:|---|" + "---:|" * (len(PHASES) + 1)]
+    for row in rows:
+        cells = " | ".join(f"{row['phases'][phase]:.2f}" for phase in PHASES)
+        lines.append(f"| {row['model']} | {row['batch']} | {row['engine']} | {cells} | {row['total']:.2f} |")
+    for row in rows:
+        if row["layers"]:
+            lines += ["", f"nanoae, {row['model']}, batch {row['batch']}: each layer (ms)", ""]
+            lines += [f"    {key:<40} {value:7.3f}" for key, value in row["layers"].items()]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="lecture,hinton,vae,conv")
+    parser.add_argument("--batch-sizes", default="128,1024")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--layers", action="store_true", help="nanoae's time per layer too")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
+        return 0
+    rows = profile(args.models.split(","), [int(b) for b in args.batch_sizes.split(",")], args.steps,
+                   args.repeats, args.layers, tuple(args.engines.split(",")))
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
