@@ -21,7 +21,10 @@ The package, floor by floor; each imports only from the floors above it:
                          the scikit-learn estimator base (scikit-learn optional)
     plots                figures (matplotlib)
     interop              the bridge to PyTorch: to_torch, from_torch (PyTorch optional)
-    runs                 a run from a configuration to a run folder: the autoencoder and VAE recipes
+    rbm                  restricted Boltzmann machines, contrastive divergence, greedy pretraining and
+                         unrolling into a deep autoencoder (Hinton & Salakhutdinov 2006)
+    runs                 a run from a configuration to a run folder: the autoencoder and VAE recipes,
+                         the 2006 pretraining experiment
     apps                 denoising, dimensionality reduction, anomaly detection
     cli                  python -m nanoae <command>
 """

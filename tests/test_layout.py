@@ -20,6 +20,7 @@ FLOORS = [
     {"data"},
     {"models"},
     {"training", "evaluation", "plots", "interop"},
+    {"rbm"},
     {"runs"},
     {"apps"},
     {"cli"},

@@ -17,11 +17,12 @@ FIGURES = {"01": ["01_walk.png"], "02": ["02_gradients.png"],
            "03": ["03_losses.png", "03_latent.png", "03_manifold.png"],
            "04": ["04_denoising_run/denoising.png"], "05": ["05_elbo.png", "05_samples.png"],
            "06": ["06_reduction_run/embeddings.png"], "07": ["07_anomaly_run/anomaly_scores.png"], "08": [],
-           "09": ["09_walk_back.png"]}
+           "09": ["09_walk_back.png"],
+           "10": ["10_cd_k.png", "10_filters.png", "10_pretrain_run/reconstructions.png"]}
 
 
-def test_there_are_nine_tutorials():
-    assert [t.name[:2] for t in TUTORIALS] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+def test_there_are_ten_tutorials():
+    assert [t.name[:2] for t in TUTORIALS] == ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]
 
 
 @pytest.mark.parametrize("tutorial", TUTORIALS, ids=lambda t: t.name)

@@ -8,6 +8,7 @@ train     either model with every option (--model ae|vae, sizes, epochs, batch, 
 denoise   train a denoising autoencoder; PSNR against a plain one at several noise levels
 reduce    the autoencoder against PCA at code sizes 2 and 30: error, 5-NN accuracy, trustworthiness
 anomaly   one-class anomaly detection by reconstruction error: AUROC per digit
+pretrain  Hinton & Salakhutdinov 2006: RBM pretraining against random weights, ReLU+Adam and PCA
 walk      print the lecture's walk for a test digit through a trained model (a run folder)
 smoke     train a tiny autoencoder on synthetic data and gradient-check it (seconds)
 info      versions, the backend and the GPU this machine offers nanoae
@@ -57,6 +58,8 @@ def what_was_written(out) -> str:
     if out is None or not Path(out).is_dir() or not contents(Path(out)):
         return "nothing was written for this run"
     files = contents(Path(out))
+    if "pretrain.json" in files:
+        return (f"{out} holds {', '.join(files)}; carry on with: python -m nanoae pretrain --resume {out}")
     if "checkpoint.npz" in files:
         return (f"{out} holds {', '.join(files)}; carry on (or finish) with: "
                 f"python -m nanoae train --resume {out}")

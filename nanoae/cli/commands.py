@@ -21,6 +21,7 @@ from nanoae.models import VAE, load_model
 from nanoae.optim import Adam
 from nanoae.plots import matplotlib_available
 from nanoae.runs import TrainConfig, VAEConfig, run_training, run_vae_training
+from nanoae.runs.hinton2006 import ARMS, CONFIG_FILE, PretrainConfig, markdown, read_config, run_pretraining
 from nanoae.training import CheckpointError, load_checkpoint
 
 AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay", "contractive", "arch", "channels")
@@ -172,6 +173,41 @@ def anomaly(args) -> int:
                           show_class=args.show_class if args.show_class is not None else args.classes[0],
                           backend_name=args.backend, figures=wants_figures(args), **data_options(args))
     report_anomaly(metrics, args.out, args.quantile)
+    return 0
+
+
+PRETRAIN_OPTIONS = ("sizes", "rbm_epochs", "epochs", "batch_size", "lr", "arms", "seed", "backend", "dataset",
+                    "data_dir", "download")
+
+
+def pretrain_command(args) -> int:
+    if args.resume:
+        run = Path(args.resume)
+        config = read_config(run)
+        if (run / "results.json").is_file():
+            raise ValueError(f"nothing to resume: the run is complete (its results are in {run})")
+        given = [name for name in PRETRAIN_OPTIONS + ("out",)
+                 if name not in ("backend", "data_dir", "download") and getattr(args, name) != args.defaults[name]]
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise ValueError(f"with --resume the run's saved configuration is used; {flags} cannot be given "
+                             "(only --backend, --data-dir, --download)")
+        config.backend = args.backend
+        config.data_dir, config.download = args.data_dir or config.data_dir, args.download or config.download
+        args.out = run
+        say(args, f"Carrying on {run}: finished parts are read back, the unfinished one resumes from its checkpoint.")
+    else:
+        args.out = args.out or default_out("pretrain")
+        options = {name: getattr(args, name) for name in PRETRAIN_OPTIONS if getattr(args, name) is not None}
+        config = PretrainConfig(**options)
+        say(args, f"Hinton & Salakhutdinov (2006) on {config.dataset}: {'-'.join(map(str, config.sizes))}, "
+                  f"RBMs {config.rbm_epochs} epochs each by CD-1, then {config.epochs} epochs of fine-tuning "
+                  f"for arms {', '.join(config.arms)}.")
+    table = run_pretraining(config, args.out, figures=wants_figures(args), progress=not args.quiet,
+                            resuming=bool(args.resume))
+    print("\n" + markdown(table))
+    print(f"Wrote to {args.out}/: results.md, results.json, {CONFIG_FILE}, "
+          + ", ".join([*(ARMS[arm] + "/" for arm in config.arms), *table.get("figures", [])]))
     return 0
 
 

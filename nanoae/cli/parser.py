@@ -10,6 +10,7 @@ from nanoae.data import DATASET_NAMES
 from nanoae.losses import LOSSES
 from nanoae.models import ACTIVATIONS
 from nanoae.runs import TrainConfig, VAEConfig
+from nanoae.runs.hinton2006 import PretrainConfig
 
 
 # value types: parse the text, check the value, else say what was expected ----------------------------------
@@ -60,6 +61,7 @@ fraction = _number(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 positive_ints = _list_of(int, lambda v: v >= 1, "comma-separated positive integers")
 iw_samples = _list_of(int, lambda v: v >= 1, "comma-separated numbers of importance samples k ≥ 1, such as 1,50,500")
 digits = _list_of(int, lambda v: 0 <= v <= 9, "comma-separated digits 0-9")
+arms = _list_of(str, lambda v: v in ("a", "b", "c"), "comma-separated arms among a, b, c, such as a,c")
 levels = _list_of(float, lambda v: 0 <= v < float("inf"), "comma-separated noise levels ≥ 0, such as 0.1,0.3")
 
 
@@ -197,6 +199,28 @@ def _add_walk(commands_) -> None:
     p.set_defaults(handler=commands.walk_command)
 
 
+def _add_pretrain(commands_) -> None:
+    defaults = PretrainConfig()
+    p = commands_.add_parser(
+        "pretrain", help="Hinton & Salakhutdinov 2006: RBM-pretrained deep autoencoder vs random start, ReLU+Adam, PCA",
+        description="(a) RBMs trained by CD-1, unrolled and fine-tuned; (b) the same network from random weights; "
+                    "(c) ReLU and Adam; and PCA — error per test image, ÷ PCA, 5-NN accuracy, time, one figure.")
+    _add_common(p, None)
+    p.add_argument("--sizes", type=sizes, default=None,
+                   help=f"encoder sizes, input first, code last; default {','.join(map(str, defaults.sizes))}")
+    p.add_argument("--rbm-epochs", type=non_negative_int, default=None,
+                   help=f"CD-1 epochs per RBM; default {defaults.rbm_epochs} (the paper's)")
+    p.add_argument("--batch-size", type=positive_int, default=None,
+                   help=f"fine-tuning mini-batch of (a) and (b); default {defaults.batch_size}")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help=f"SGD's learning rate in fine-tuning (a) and (b); default {defaults.lr}")
+    p.add_argument("--arms", type=arms, default=None, help="which of a, b, c to run, e.g. a,c; default all three")
+    p.add_argument("--resume", default=None, metavar="RUN",
+                   help="carry on the pretraining run in RUN where it stopped, with its saved configuration")
+    p.set_defaults(handler=commands.pretrain_command)
+    p.set_defaults(defaults=vars(p.parse_args([])))
+
+
 def _add_smoke(commands_) -> None:
     p = commands_.add_parser("smoke", help="train a tiny autoencoder and gradient-check it")
     p.add_argument("--steps", type=positive_int, default=500)
@@ -217,7 +241,8 @@ def build_parser(description: str) -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=command_list.split("\n\n")[0])
     commands_ = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for add in (_add_demo, _add_vae_demo, _add_train, _add_denoise, _add_reduce, _add_anomaly, _add_walk, _add_smoke,
+    for add in (_add_demo, _add_vae_demo, _add_train, _add_denoise, _add_reduce, _add_anomaly, _add_walk, _add_pretrain,
+                _add_smoke,
                 _add_info):
         add(commands_)
     return parser
