@@ -95,6 +95,22 @@ def test_the_experiment_from_the_cli_and_its_numbers(tmp_path, capsys):
     assert "nothing to resume" in capsys.readouterr().err
 
 
+def test_fine_tuning_further_gives_what_a_longer_run_gives(tmp_path, capsys):
+    longer, shorter = tmp_path / "longer", tmp_path / "shorter"
+    assert main(["pretrain", *SMALL, "--epochs", "2", "--out", str(longer)]) == 0
+    assert main(["pretrain", *SMALL, "--out", str(shorter)]) == 0
+    assert main(["pretrain", "--resume", str(shorter), "--epochs", "2", "--quiet", "--no-figures"]) == 0
+    first = json.loads((longer / "results.json").read_text())
+    second = json.loads((shorter / "results.json").read_text())
+    assert second["config"]["epochs"] == 2 == json.loads((shorter / "pretrain.json").read_text())["epochs"]
+    for a, b in zip(first["rows"], second["rows"]):
+        assert (a["arm"], a["squared_error_per_image"], a["5nn_accuracy"]) == (
+            b["arm"], b["squared_error_per_image"], b["5nn_accuracy"])
+    capsys.readouterr()
+    assert main(["pretrain", "--resume", str(shorter), "--epochs", "1"]) == 2
+    assert "can only raise" in capsys.readouterr().err
+
+
 def test_an_interrupted_experiment_carries_on_to_the_same_results(tmp_path, monkeypatch, capsys):
     import nanoae.runs.hinton2006 as recipe
     whole = tmp_path / "whole"

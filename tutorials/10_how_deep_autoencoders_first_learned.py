@@ -386,11 +386,7 @@ for dataset, command in COMMANDS.items():
         print(f"{dataset}: not recorded yet ({path.relative_to(HERE.parent)} is missing; `{command}` makes it)\n")
         continue
     recorded = json.loads(path.read_text(encoding="utf-8"))
-    print(markdown(recorded))
-    if dataset == "mnist-5k" and "paper_mnist" in recorded:
-        paper = recorded["paper_mnist"]
-        print(f"The paper, on the full MNIST (60,000 training images): autoencoder {paper['autoencoder']:.2f}, "
-              f"PCA {paper['pca']:.2f} squared error per test image.\n")
+    print(markdown(recorded))             # its last line: the paper's own numbers, on the full MNIST
 
 # %% [markdown]
 # ## Why pretraining mattered then, and why it is rarely used now

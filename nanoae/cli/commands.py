@@ -184,18 +184,25 @@ def pretrain_command(args) -> int:
     if args.resume:
         run = Path(args.resume)
         config = read_config(run)
-        if (run / "results.json").is_file():
-            raise ValueError(f"nothing to resume: the run is complete (its results are in {run})")
-        given = [name for name in PRETRAIN_OPTIONS + ("out",)
-                 if name not in ("backend", "data_dir", "download") and getattr(args, name) != args.defaults[name]]
+        given = [name for name in PRETRAIN_OPTIONS + ("out",) if name not in ("epochs", "backend", "data_dir",
+                 "download") and getattr(args, name) != args.defaults[name]]
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
             raise ValueError(f"with --resume the run's saved configuration is used; {flags} cannot be given "
-                             "(only --backend, --data-dir, --download)")
+                             "(only --epochs, to fine-tune further, --backend, --data-dir, --download)")
+        if args.epochs is not None and args.epochs < config.epochs:
+            raise ValueError(f"the run fine-tunes for {config.epochs} epochs; --epochs can only raise that")
+        further = args.epochs is not None and args.epochs > config.epochs
+        if (run / "results.json").is_file() and not further:
+            raise ValueError(f"nothing to resume: the run is complete (its results are in {run}); "
+                             "pass a larger --epochs to fine-tune every arm further")
+        config.epochs = args.epochs if further else config.epochs
         config.backend = args.backend
         config.data_dir, config.download = args.data_dir or config.data_dir, args.download or config.download
         args.out = run
-        say(args, f"Carrying on {run}: finished parts are read back, the unfinished one resumes from its checkpoint.")
+        say(args, f"Fine-tuning every arm of {run} further, to {config.epochs} epochs, from its last checkpoint."
+                  if further else
+                  f"Carrying on {run}: finished parts are read back, the unfinished one resumes from its checkpoint.")
     else:
         args.out = args.out or default_out("pretrain")
         options = {name: getattr(args, name) for name in PRETRAIN_OPTIONS if getattr(args, name) is not None}

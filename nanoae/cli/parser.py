@@ -216,7 +216,8 @@ def _add_pretrain(commands_) -> None:
                    help=f"SGD's learning rate in fine-tuning (a) and (b); default {defaults.lr}")
     p.add_argument("--arms", type=arms, default=None, help="which of a, b, c to run, e.g. a,c; default all three")
     p.add_argument("--resume", default=None, metavar="RUN",
-                   help="carry on the pretraining run in RUN where it stopped, with its saved configuration")
+                   help="carry on the pretraining run in RUN where it stopped, with its saved configuration "
+                        "(and --epochs N to fine-tune every arm further)")
     p.set_defaults(handler=commands.pretrain_command)
     p.set_defaults(defaults=vars(p.parse_args([])))
 

@@ -23,7 +23,8 @@ The run folder:
     reconstructions.png            the same test images through (a), (b), (c) and PCA
     pretraining.png                each RBM's reconstruction error and free energy per epoch
 A killed run carries on from where it stopped, bit for bit on NumPy: finished arms are read back,
-the unfinished one resumes from its checkpoint.
+the unfinished one resumes from its checkpoint.  ``--resume RUN --epochs N`` (N larger) fine-tunes
+every arm further from its last checkpoint, as ``train --resume`` does.
 """
 from __future__ import annotations
 
@@ -98,8 +99,7 @@ def run_pretraining(config: PretrainConfig, out, figures: bool = True, progress:
     config.validate()
     with run_folder(out, resuming=resuming) as out:
         train, test = start_from(config, figures)
-        if not resuming:
-            write_json(out / CONFIG_FILE, asdict(config))
+        write_json(out / CONFIG_FILE, asdict(config))        # on resuming: perhaps more fine-tuning epochs
         x_train = train.images / 255.0
         results, models = {}, {}
         pretraining = None
@@ -148,10 +148,12 @@ def _fine_tune(config, arm: str, model, folder: Path, train, test, progress, str
     """Fine-tune one arm (or read back its finished result); returns its result."""
     result_file = folder / "result.json"
     if result_file.is_file():
-        saved = load_model(folder / "model.npz")
-        for name, value in saved.named_parameters().items():
-            model.named_parameters()[name][...] = value
-        return json.loads(result_file.read_text(encoding="utf-8"))
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+        if len(result["history"]["train_loss"]) == config.epochs:         # finished: read it back
+            saved = load_model(folder / "model.npz")
+            for name, value in saved.named_parameters().items():
+                model.named_parameters()[name][...] = value
+            return result                                     # otherwise: fine-tuned further from its checkpoint
     if arm == "c":
         objective, optimizer = Reconstruction(MSELoss(check_inputs=False)), Adam(model, lr=config.adam_lr)
         batch_size = config.adam_batch_size
