@@ -379,7 +379,8 @@ for name in table.get("figures", []):
 # %%
 RECORDED = HERE.parent / "benchmarks" / "results" / "hinton2006"
 COMMANDS = {"mnist-5k": "python -m nanoae pretrain --out runs/hinton-mnist5k",
-            "fashion-mnist": "python -m nanoae pretrain --dataset fashion-mnist --out runs/hinton-fashion"}
+            "fashion-mnist": "python -m nanoae pretrain --dataset fashion-mnist --out runs/hinton-fashion",
+            "fashion-mnist-40-epochs": "python -m nanoae pretrain --resume runs/hinton-fashion --epochs 40"}
 for dataset, command in COMMANDS.items():
     path = RECORDED / dataset / "results.json"
     if not path.is_file():
