@@ -115,7 +115,7 @@ def test_an_interrupted_experiment_carries_on_to_the_same_results(tmp_path, monk
     import nanoae.runs.hinton2006 as recipe
     whole = tmp_path / "whole"
     assert main(["pretrain", *SMALL, "--out", str(whole)]) == 0
-    real, calls = recipe.compare_with_pca, [0]
+    real, calls = recipe.autoencoder_scores, [0]
 
     def stop_in_arm_b(*args, **kwargs):
         calls[0] += 1
@@ -124,7 +124,7 @@ def test_an_interrupted_experiment_carries_on_to_the_same_results(tmp_path, monk
         return real(*args, **kwargs)
     out = tmp_path / "run"
     with monkeypatch.context() as patch:
-        patch.setattr(recipe, "compare_with_pca", stop_in_arm_b)
+        patch.setattr(recipe, "autoencoder_scores", stop_in_arm_b)
         assert main(["pretrain", *SMALL, "--out", str(out)]) == 130
     message = capsys.readouterr().err
     assert f"carry on with: python -m nanoae pretrain --resume {out}" in message

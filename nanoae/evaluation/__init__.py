@@ -8,7 +8,7 @@
     baseline.py         the autoencoder against PCA of the same size
     walk.py             the lecture's walk through the network for one digit, with real numbers
 """
-from nanoae.evaluation.baseline import compare_with_pca
+from nanoae.evaluation.baseline import autoencoder_scores, compare_with_pca, pca_scores
 from nanoae.evaluation.encoding import codes_and_reconstructions, in_batches, posterior_means
 from nanoae.evaluation.log_likelihood import elbo_terms, importance_log_weights, log_likelihood
 from nanoae.evaluation.metrics import (knn_accuracy, psnr, roc_auc, roc_curve, squared_error_per_image,
@@ -16,7 +16,7 @@ from nanoae.evaluation.metrics import (knn_accuracy, psnr, roc_auc, roc_curve, s
 from nanoae.evaluation.pca import PCA
 from nanoae.evaluation.walk import walk
 
-__all__ = ["compare_with_pca", "in_batches", "codes_and_reconstructions", "posterior_means", "elbo_terms",
+__all__ = ["compare_with_pca", "autoencoder_scores", "pca_scores", "in_batches", "codes_and_reconstructions", "posterior_means", "elbo_terms",
            "importance_log_weights",
            "log_likelihood", "knn_accuracy", "psnr", "roc_auc", "roc_curve", "squared_error_per_image",
            "trustworthiness", "PCA", "walk"]

@@ -12,22 +12,24 @@ from nanoae.evaluation.metrics import knn_accuracy, squared_error_per_image
 from nanoae.evaluation.pca import PCA
 
 
-def compare_with_pca(model, train, test, k: int = 5) -> dict:
-    """Per-image squared error and k-NN accuracy of the codes: the autoencoder against PCA of the same size."""
-    x_test = test.images / 255.0
+def autoencoder_scores(model, train, test, k: int = 5) -> dict:
+    """The autoencoder's half: squared error per held-out image, and the k-NN accuracy of its codes."""
     code_train = in_batches(model.encode, train)
     code_test, recon_test = codes_and_reconstructions(model, test)
-    pca = PCA(code_test.shape[1], images=True).fit(train.images)     # uint8 pixels, scaled to [0, 1]
-    pca_train, pca_test = pca.transform(train.images), pca.transform(test.images)
-    return {
-        "code_size": int(code_test.shape[1]),
-        "autoencoder": {
-            "squared_error_per_image": squared_error_per_image(x_test, recon_test),
-            f"{k}nn_accuracy": knn_accuracy(code_train, train.labels, code_test, test.labels, k),
-        },
-        "pca": {
-            "squared_error_per_image": squared_error_per_image(x_test, pca.inverse_transform(pca_test)),
-            f"{k}nn_accuracy": knn_accuracy(pca_train, train.labels, pca_test, test.labels, k),
-        },
-    }
+    return {"squared_error_per_image": squared_error_per_image(test.images / 255.0, recon_test),
+            f"{k}nn_accuracy": knn_accuracy(code_train, train.labels, code_test, test.labels, k)}
 
+
+def pca_scores(pca, train, test, k: int = 5) -> dict:
+    """PCA's half, for a PCA fitted on the training images (``PCA(n, images=True)``)."""
+    pca_train, pca_test = pca.transform(train.images), pca.transform(test.images)
+    return {"squared_error_per_image": squared_error_per_image(test.images / 255.0, pca.inverse_transform(pca_test)),
+            f"{k}nn_accuracy": knn_accuracy(pca_train, train.labels, pca_test, test.labels, k)}
+
+
+def compare_with_pca(model, train, test, k: int = 5) -> dict:
+    """Per-image squared error and k-NN accuracy of the codes: the autoencoder against PCA of the same size."""
+    autoencoder = autoencoder_scores(model, train, test, k)
+    code_size = int(model.encode(test.floats([0])).shape[1])                # one image's code: its size
+    pca = PCA(code_size, images=True).fit(train.images)              # uint8 pixels, scaled to [0, 1]
+    return {"code_size": code_size, "autoencoder": autoencoder, "pca": pca_scores(pca, train, test, k)}

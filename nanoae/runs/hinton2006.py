@@ -36,9 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from nanoae import backend
-from nanoae.evaluation import compare_with_pca
+from nanoae.evaluation import autoencoder_scores, pca_scores
 from nanoae.evaluation.encoding import codes_and_reconstructions
-from nanoae.evaluation.metrics import knn_accuracy, squared_error_per_image
 from nanoae.evaluation.pca import PCA
 from nanoae.files import write_json
 from nanoae.losses import BCELoss, MSELoss
@@ -167,9 +166,9 @@ def _fine_tune(config, arm: str, model, folder: Path, train, test, progress, str
                   checkpoint=checkpoint, checkpoint_every=config.checkpoint_every,
                   resume=checkpoint if checkpoint.is_file() else None,
                   config={"model": "ae", "arm": arm}, label=f"({arm}) {ARMS[arm][2:]}")
-    comparison = compare_with_pca(model, train, test)
-    result = {"arm": arm, "name": ARMS[arm], "squared_error_per_image": comparison["autoencoder"]["squared_error_per_image"],
-              "5nn_accuracy": comparison["autoencoder"]["5nn_accuracy"],
+    scores = autoencoder_scores(model, train, test)
+    result = {"arm": arm, "name": ARMS[arm], "squared_error_per_image": scores["squared_error_per_image"],
+              "5nn_accuracy": scores["5nn_accuracy"],
               "fine_tuning_seconds": sum(history.epoch_seconds), "wall_seconds_this_call": time.perf_counter() - started,
               "history": history.as_dict()}
     save_model(model, folder / "model.npz")
@@ -178,9 +177,8 @@ def _fine_tune(config, arm: str, model, folder: Path, train, test, progress, str
 
 
 def _table(config, results: dict, pretraining, pca, train, test) -> dict:
-    x_test = test.images / 255.0
-    pca_test = pca.transform(test.images)
-    pca_error = squared_error_per_image(x_test, pca.inverse_transform(pca_test))
+    pca_row = pca_scores(pca, train, test)
+    pca_error = pca_row["squared_error_per_image"]
     rows = []
     for arm, result in results.items():
         seconds = result["fine_tuning_seconds"] + (pretraining["seconds"] if arm == "a" else 0.0)
@@ -188,8 +186,7 @@ def _table(config, results: dict, pretraining, pca, train, test) -> dict:
                      "pca_ratio": result["squared_error_per_image"] / pca_error,
                      "5nn_accuracy": result["5nn_accuracy"], "training_seconds": seconds})
     rows.append({"arm": "pca", "name": f"PCA-{config.sizes[-1]}", "squared_error_per_image": pca_error,
-                 "pca_ratio": 1.0, "5nn_accuracy": knn_accuracy(pca.transform(train.images), train.labels, pca_test,
-                                                                 test.labels, 5), "training_seconds": None})
+                 "pca_ratio": 1.0, "5nn_accuracy": pca_row["5nn_accuracy"], "training_seconds": None})
     return {"config": asdict(config), "rows": rows, "pretraining_seconds": pretraining["seconds"] if pretraining else None,
             "train_size": len(train), "test_size": len(test), "paper_mnist": PAPER_MNIST}
 
