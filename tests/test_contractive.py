@@ -6,7 +6,6 @@ inputs), inside the whole autoencoder's objective, on every backend; the value a
 Rifai's closed form for one sigmoid layer and against the Jacobian built column by column
 from finite differences of the encoder itself.
 """
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from nanoae.losses import MSELoss
 from nanoae.models import conv_autoencoder, dense_autoencoder, lecture_autoencoder
 from nanoae.training import Reconstruction, fit
 from nanoae.training.contractive import ContractivePenalty
+from tests import benchmark_scripts
 from tests.conftest import BACKENDS
 from tests.test_gradcheck_layers import distance_to_kink
 
@@ -108,10 +108,7 @@ def test_training_with_the_penalty_makes_the_encoder_contract():
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("contractive_benchmark", ROOT / "benchmarks" / "contractive.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load("contractive", "contractive_benchmark")
 
 
 def test_the_code_shift_is_relative_to_the_codes_spread():

@@ -1,10 +1,11 @@
 """benchmarks/gpu_logs.py reads the GPU runs' logs back into the suite's table correctly."""
-import importlib.util
 import statistics
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests import benchmark_scripts
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "benchmarks" / "results" / "gpu"
@@ -13,10 +14,7 @@ FOLDER = ROOT / "benchmarks" / "results" / "gpu"
 @pytest.fixture(scope="module")
 def gpu_logs():
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("gpu_logs", ROOT / "benchmarks" / "gpu_logs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load("gpu_logs")
 
 
 def logged(text, model, batch, backend_name):

@@ -1,9 +1,10 @@
 """The worked example on real tabular data (benchmarks/tabular.py, the README's table): the Wisconsin
 breast-cancer measurements, standardised, reduced by the autoencoder and by PCA."""
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from tests import benchmark_scripts
 
 pytest.importorskip("sklearn")
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,10 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def results():
-    spec = importlib.util.spec_from_file_location("tabular", ROOT / "benchmarks" / "tabular.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.compare()
+    return benchmark_scripts.load("tabular").compare()
 
 
 def test_pca_gives_the_readme_numbers(results):

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import benchmark_scripts
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def throughput():
-    spec = importlib.util.spec_from_file_location("throughput", ROOT / "benchmarks" / "throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load("throughput")
 
 
 def test_flops_per_sample_are_counted_by_hand(throughput):
@@ -117,10 +116,7 @@ def test_a_run_cut_off_keeps_the_groups_it_finished(throughput, tmp_path, monkey
 
 
 def _benchmark(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load(name)
 
 
 def _needs_fashion_mnist():

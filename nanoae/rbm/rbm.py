@@ -40,6 +40,11 @@ from nanoae.layers.base import Layer
 HIDDEN_KINDS = ("bernoulli", "gaussian")
 
 
+def bernoulli(p):
+    """A draw of 0/1 units, each 1 with its probability in ``p``: u < p for u ~ U[0, 1)."""
+    return (backend.rng().random(p.shape, dtype=p.dtype) < p).astype(p.dtype)
+
+
 class RBM(Layer):
     def __init__(self, n_visible: int, n_hidden: int, hidden: str = "bernoulli", init_scale: float = 0.1):
         super().__init__()
@@ -68,12 +73,9 @@ class RBM(Layer):
     def sample_hidden(self, v):
         """(E[h | v], a draw h ~ p(h | v)): Bernoulli draws, or the mean plus N(0, 1) noise."""
         mean = self.hidden_mean(v)
-        rng = backend.rng()
         if self.hidden == "bernoulli":
-            draw = (rng.random(mean.shape, dtype=mean.dtype) < mean).astype(mean.dtype)
-        else:
-            draw = mean + rng.standard_normal(mean.shape, dtype=mean.dtype)
-        return mean, draw
+            return mean, bernoulli(mean)
+        return mean, mean + backend.rng().standard_normal(mean.shape, dtype=mean.dtype)
 
     def visible_mean(self, h):
         """p(v = 1 | h) = σ(a + Wᵀh): (B, H) → (B, V)."""
@@ -83,8 +85,7 @@ class RBM(Layer):
     def sample_visible(self, h):
         """(p(v = 1 | h), a Bernoulli draw of v)."""
         mean = self.visible_mean(h)
-        draw = (backend.rng().random(mean.shape, dtype=mean.dtype) < mean).astype(mean.dtype)
-        return mean, draw
+        return mean, bernoulli(mean)
 
     # energies -----------------------------------------------------------------------------------
     def energy(self, v, h):
