@@ -45,6 +45,30 @@ def test_flush_zeroes_subnormals_and_nothing_else(name, dtype):
 
 
 @pytest.mark.parametrize("name", NON_CUPY)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_flush_on_the_bits_is_the_definition_on_every_kind_of_float(name, dtype):
+    """The flush tests exponent bits; the definition is 0 < |a| < tiny.  On random bit patterns
+    (a quarter with their exponent cleared: subnormals and ±0) every number but the subnormals
+    and −0 keeps its exact bits (NaN payloads included), and those become +0."""
+    integer = {"float32": np.uint32, "float64": np.uint64}[dtype]
+    exponent = {"float32": 0x7F80_0000, "float64": 0x7FF0_0000_0000_0000}[dtype]
+    rng = np.random.default_rng(7)
+    bits = rng.integers(0, np.iinfo(integer).max, size=40_000, dtype=integer, endpoint=True)
+    bits[::4] &= integer(~exponent & np.iinfo(integer).max)
+    values = bits.view(dtype)
+    with np.errstate(invalid="ignore"):
+        tiny_or_zero = np.abs(values) < np.finfo(dtype).tiny             # NaN compares False
+    assert 5_000 < subnormal_count(values) < 15_000
+    expected = bits.copy()
+    expected[tiny_or_zero] = 0
+    with backend.using(name, dtype=dtype):
+        a = backend.asarray(values)
+        flush_subnormals(a, backend.xp().empty_like(a))
+        got = backend.to_numpy(a)
+    np.testing.assert_array_equal(got.view(integer), expected)
+
+
+@pytest.mark.parametrize("name", NON_CUPY)
 def test_flush_with_scratch_leaves_the_values_right(name):
     with backend.using(name, dtype="float32"):
         a = backend.asarray(np.array([1e-40, 2.0, -1e-41, -5.0], dtype=np.float32))
