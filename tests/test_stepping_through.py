@@ -4,7 +4,7 @@ Both ways the tutorial gives are driven non-interactively, with the commands a s
 types, and must stop on the first line of ``Linear.backward`` and print ``dout.shape``:
 
 * as a script: ``python -m pdb tutorials/02_backprop_by_hand.py`` from the repository root,
-  then ``b nanoae/layers/linear.py:34`` — in the environment ``make`` creates, with no
+  then ``b nanoae/layers/linear.py:39`` — in the environment ``make`` creates, with no
   PYTHONPATH help (the recipe that once answered "not found from sys.path");
 * in a notebook: the tutorial converted by jupytext and run cell by cell in a Jupyter
   kernel, its "Stepping into Linear.backward" cell switched on, pdb answered through the
@@ -87,3 +87,14 @@ def test_the_breakpoints_of_the_walk_back_tutorial_point_at_the_lines_it_names()
                        ("nanoae/layers/linear.py", 'self.grads["W"] += dout.T @ x')):
         number = int(re.search(rf"b {re.escape(path)}:(\d+)", text).group(1))
         assert (ROOT / path).read_text().splitlines()[number - 1].strip().startswith(code), (path, number)
+
+
+def test_the_walk_backs_breakpoints_name_the_lines_they_quote():
+    """Tutorial 9 gives breakpoints as ``b nanoae/<file>:<line>`` with the line's code in backquotes;
+    each line must still hold that code (a line added above it moves the breakpoint)."""
+    text = (ROOT / "tutorials" / "09_the_walk_back.py").read_text()
+    found = re.findall(r"b (nanoae/\S+\.py):(\d+)\s.*?the line `(.+?)`", text)
+    assert len(found) >= 2, found
+    for path, number, code in found:
+        line = (ROOT / path).read_text().splitlines()[int(number) - 1]
+        assert line.strip().startswith(code), f"{path}:{number} is {line.strip()!r}, the tutorial quotes {code!r}"

@@ -14,13 +14,13 @@
 # repository root, in the environment `make` creates):
 #
 #     python -m pdb tutorials/02_backprop_by_hand.py
-#     (Pdb) b nanoae/layers/linear.py:34
+#     (Pdb) b nanoae/layers/linear.py:39
 #     (Pdb) c
 #     (Pdb) p dout.shape
 #     (Pdb) n
 #     (Pdb) p x.shape
 #
-# Line 34 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so,
+# Line 39 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so,
 # and drives this very recipe through pdb. In a notebook (or anywhere the file path is not at hand), the
 # cell "Stepping into Linear.backward" below does the same from Python: set `STEP_INTO_BACKWARD = True`
 # and run it. Either way you step through the textbook code: the layer's backward has no fast form.

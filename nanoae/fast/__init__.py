@@ -14,6 +14,8 @@ make training fast without changing what it computes:
     activations.py  the sigmoid from one exponential; its backward in place, its subnormals flushed
     losses.py       binary cross-entropy on logits: one exponential for loss and gradient,
                     log1p by a series in float32
+    layouts.py      a convolution's batch-last batch kept batch-last through Linear layers and
+                    into the loss's gradient, so that no elementwise operation mixes two layouts
     memory.py       malloc told to keep freed memory for the next step (no page faults)
     blas.py         the OpenBLAS setting the command line starts with
 
@@ -23,8 +25,10 @@ Switch it off as a whole, and everything runs the textbook forms::
     with nanoae.fast.disabled(): ...   # for one block
 
 Off, optimizers run their per-parameter textbook rule, the sigmoid and the
-binary cross-entropy their plain forms, ``fit`` leaves malloc's settings alone,
-and models built afterwards keep one array per parameter (no flat vector).  The tests hold the two paths equal (``tests/test_fast_path.py``).
+binary cross-entropy their plain forms, Linear layers and losses return arrays in
+NumPy's own order whatever their input's, ``fit`` leaves malloc's settings alone,
+and models built afterwards keep one array per parameter (no flat vector).  The tests
+hold the two paths equal (``tests/test_fast_path.py``, ``tests/test_layouts.py``).
 """
 from __future__ import annotations
 

@@ -11,12 +11,17 @@ virtual machines these benchmarks run on a fault is expensive; the series for lo
 
 ``reuse_freed_memory()`` sets two of glibc's malloc parameters (``mallopt``):
 
-* ``M_MMAP_THRESHOLD`` = 32 MiB (glibc's largest): blocks below it come from the heap;
+* ``M_MMAP_THRESHOLD`` = 16 MiB: blocks below it come from the heap.  glibc allows up to
+  32 MiB, but at 32 the convolutional autoencoder's peak memory at batch 1024 rose to 365 MiB,
+  against 321 at 16 and 312 without this setting, at the same speed (AMD EPYC, 2026-12-01,
+  three alternating runs each): its 16.8 MB blocks (im2col's padded input, col2im's sums) then
+  shared the heap with everything smaller;
 * ``M_TRIM_THRESHOLD`` = 512 MiB: freed memory at the heap's top is kept, up to that much.
 
-So freed blocks are reused, and a step faults only on blocks over 32 MiB.  What it costs:
+So freed blocks are reused, and a step faults only on blocks over 16 MiB.  What it costs:
 the process keeps the memory it has freed (up to 512 MiB of it) until it exits, instead of
-returning it — its peak stays what it was (measured).  ``fit`` calls this when the fast
+returning it; the peak rises little (the dense models' not at all, the convolutional autoencoder's
+at batch 1024 by 9 MiB: both measured, benchmarks/RESULTS.md).  ``fit`` calls this when the fast
 path is on; it does nothing where the C library is not glibc (and says so by returning
 False), and it is never undone.
 """
@@ -27,7 +32,7 @@ import sys
 
 M_TRIM_THRESHOLD = -1           # glibc's malloc.h
 M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 32 << 20       # glibc's maximum for it on 64-bit systems
+MMAP_THRESHOLD = 16 << 20       # glibc's maximum for it on 64-bit systems is 32 MiB (see above)
 TRIM_THRESHOLD = 512 << 20
 
 _applied = False

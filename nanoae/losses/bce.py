@@ -16,12 +16,14 @@ or 1 can then still learn.  Where outputs saturate, prefer BCEWithLogitsLoss.
     ∂ℓ/∂s = σ(s) − x
 With the fast path on it computes e^(−|s|) once for both, and log(1 + ·) by a
 series in float32 (``nanoae/fast/losses.py``: within 2 units of the last place
-of the textbook value; the gradient is the same bits).
+of the textbook value; the gradient is the same bits).  With the fast path on, both hand
+their gradient back in the prediction's memory layout (``nanoae/fast/layouts.py``).
 """
 from __future__ import annotations
 
 from nanoae import backend, fast
 from nanoae.fast import activations as fast_activations
+from nanoae.fast import layouts
 from nanoae.fast import losses as fast_losses
 from nanoae.functional import bce_with_logits_terms, sigmoid
 from nanoae.losses.base import Loss, check_finite, check_pair, check_unit_interval, reduce, reduction_scale
@@ -42,7 +44,8 @@ class BCELoss(Loss):
 
     def backward(self, dloss=1.0):
         p, target = self._cached()
-        return (p - target) / (p * (1 - p)) * (reduction_scale(p.shape, self.reduction) * dloss)
+        grad = (p - target) / (p * (1 - p)) * (reduction_scale(p.shape, self.reduction) * dloss)
+        return layouts.like(p, grad) if fast.enabled() else grad          # in x̂'s layout (fast/layouts.py)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -62,4 +65,5 @@ class BCEWithLogitsLoss(Loss):
     def backward(self, dloss=1.0):
         logits, target, exp_minus_abs = self._cached()
         p = sigmoid(logits) if exp_minus_abs is None else fast_activations.sigmoid_from(exp_minus_abs, logits)
-        return (p - target) * (reduction_scale(logits.shape, self.reduction) * dloss)
+        grad = (p - target) * (reduction_scale(logits.shape, self.reduction) * dloss)
+        return layouts.like(logits, grad) if fast.enabled() else grad     # in the logits' layout
