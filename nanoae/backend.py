@@ -246,9 +246,15 @@ def synchronize() -> None:
         _current().xp.cuda.get_current_stream().synchronize()
 
 
-def check_array(x, where: str) -> None:
-    """Clear error when ``x`` is not a floating array of the active backend."""
+def check_array(x, where, method: str | None = None) -> None:
+    """Clear error when ``x`` is not a floating array of the active backend.  ``where`` names the
+    caller in the message; a layer passes itself and its method (``check_array(x, self, "forward")``),
+    so that its name is only written out when there is an error to report."""
     b = _current()
+    if isinstance(x, b.xp.ndarray) and np.dtype(x.dtype).kind == "f":
+        return
+    if method is not None:
+        where = f"{where!r}.{method}"
     if not isinstance(x, b.xp.ndarray):
         raise TypeError(
             f"{where}: expected an array of the active {b.name!r} backend, got {type(x).__module__}."

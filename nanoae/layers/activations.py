@@ -13,7 +13,7 @@ from nanoae.layers.base import Layer
 
 class _Elementwise(Layer):
     def forward(self, x):
-        backend.check_array(x, f"{self!r}.forward")
+        backend.check_array(x, self, "forward")
         out, self.cache = self._forward(x)
         return out
 

@@ -82,7 +82,7 @@ class Layer:
         return self.cache
 
     def _check_dout(self, dout, expected_shape) -> None:
-        backend.check_array(dout, f"{self!r}.backward")
+        backend.check_array(dout, self, "backward")
         if tuple(dout.shape) != tuple(expected_shape):
             raise ValueError(f"{self!r}.backward: dout has shape {tuple(dout.shape)}, "
                              f"but the forward output had shape {tuple(expected_shape)}")

@@ -26,7 +26,7 @@ from nanoae.layers.im2col import col2im, im2col, output_size
 
 class _ConvBase(Layer):
     def _check_input(self, x, channels: int):
-        backend.check_array(x, f"{self!r}.forward")
+        backend.check_array(x, self, "forward")
         if x.ndim != 4 or x.shape[1] != channels:
             raise ValueError(f"{self!r}: expected x of shape (batch, {channels}, height, width), got {tuple(x.shape)}")
         if x.dtype != self.params["W"].dtype:

@@ -47,7 +47,7 @@ class Linear(Layer):
         return dout @ self.params["W"]                                  # ∂L/∂x = dout W:  (B, in)
 
     def _check_input(self, x):
-        backend.check_array(x, f"{self!r}.forward")
+        backend.check_array(x, self, "forward")
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"{self!r}: expected x of shape (batch, {self.in_features}), "
                              f"got {tuple(x.shape)}")

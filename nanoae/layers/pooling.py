@@ -23,7 +23,7 @@ class MaxPool2d(Layer):
             raise ValueError(f"MaxPool2d needs a positive kernel and stride, got {kernel_size}, {stride}")
 
     def forward(self, x):
-        backend.check_array(x, f"{self!r}.forward")
+        backend.check_array(x, self, "forward")
         if x.ndim != 4:
             raise ValueError(f"{self!r}: expected x of shape (batch, channels, height, width), got {tuple(x.shape)}")
         n, c, h, w = x.shape
@@ -51,7 +51,7 @@ class MaxPool2d(Layer):
 
 class Flatten(Layer):
     def forward(self, x):
-        backend.check_array(x, f"{self!r}.forward")
+        backend.check_array(x, self, "forward")
         self.cache = x.shape
         return x.reshape(x.shape[0], -1)
 
@@ -70,7 +70,7 @@ class Unflatten(Layer):
         self.shape = tuple(int(n) for n in shape)
 
     def forward(self, x):
-        backend.check_array(x, f"{self!r}.forward")
+        backend.check_array(x, self, "forward")
         if x.ndim != 2 or x.shape[1] != _size(self.shape):
             raise ValueError(f"{self!r}: expected x of shape (batch, {_size(self.shape)}), got {tuple(x.shape)}")
         self.cache = x.shape

@@ -26,7 +26,7 @@ class TiedLinear(Layer):
         self.add_param("b", backend.xp().zeros(self.out_features, dtype=backend.dtype()))
 
     def forward(self, h):
-        backend.check_array(h, f"{self!r}.forward")
+        backend.check_array(h, self, "forward")
         if h.ndim != 2 or h.shape[1] != self.in_features:
             raise ValueError(f"{self!r}: expected input of shape (batch, {self.in_features}), got {tuple(h.shape)}")
         self.cache = h
