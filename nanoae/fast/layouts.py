@@ -7,7 +7,7 @@ matrix without copying — a column-major ("F-ordered") view — and whatever me
 it then meets a batch-last matrix.  Where such a batch meets one in row order
 (C-ordered: the data, a Linear layer's output, a loss's gradient), NumPy's
 elementwise operations read one of the two across rows N numbers apart, and
-take as long as a transposed copy — ten times a plain pass (measured in the
+take as long as a transposed copy — ten times a plain pass or more (measured in the
 convolutional autoencoder's step at batch 1024: a ReLU's backward 12.4 ms
 where the same ReLU on one layout takes about 1 ms; ``benchmarks/RESULTS.md``).
 
