@@ -115,10 +115,6 @@ def test_a_run_cut_off_keeps_the_groups_it_finished(throughput, tmp_path, monkey
     assert (tmp_path / "throughput.partial.md").read_text().startswith("**Cut off:**")
 
 
-def _benchmark(name):
-    return benchmark_scripts.load(name)
-
-
 def _needs_fashion_mnist():
     if not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists():
         pytest.skip("Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
@@ -126,7 +122,7 @@ def _needs_fashion_mnist():
 
 def test_the_step_profile_times_every_phase_and_layer():
     _needs_fashion_mnist()
-    profile = _benchmark("step_profile")
+    profile = benchmark_scripts.load("step_profile")
     engines = ("nanoae", "torch", "torch-fused") if importlib.util.find_spec("torch") else ("nanoae",)
     rows = profile.profile(["lecture"], [32], steps=3, repeats=1, layers=True, engines=engines)
     assert [row["engine"] for row in rows] == list(engines)
@@ -141,7 +137,7 @@ def test_the_step_profile_times_every_phase_and_layer():
 
 def test_comparing_a_tree_with_itself_gives_ratios_near_one():
     _needs_fashion_mnist()
-    compare = _benchmark("compare_trees")
+    compare = benchmark_scripts.load("compare_trees")
     rows = compare.compare(ROOT, ROOT, ["lecture"], [256], repeats=2, images=2048)
     assert len(rows) == 1 and len(rows[0]["ratios"]) == 2
     assert all(0.2 < ratio < 5 for ratio in rows[0]["ratios"])              # the same tree: no timing claim

@@ -22,6 +22,8 @@ from nanoae import backend
 FLUSH_EVERY = 8     # steps between flushes of the momenta: a decaying value needs ~140 steps of ×0.9
                     # to cross the subnormal range, so one stays there at most 8 steps, and the flush
                     # costs an eighth of doing it every step (0.17 ms on the lecture network, measured)
+_EXPONENT_BITS = {"float32": (np.int32, 0x7F80_0000),                # the bits that hold a float's exponent
+                  "float64": (np.int64, 0x7FF0_0000_0000_0000)}
 
 
 def flush_subnormals(a, scratch=None) -> None:
@@ -40,10 +42,6 @@ def flush_subnormals(a, scratch=None) -> None:
     bits = a.view(integer)
     exponent = xp.bitwise_and(bits, exponent_mask, out=None if scratch is None else scratch.view(integer))
     xp.multiply(bits, exponent != 0, out=bits)
-
-
-_EXPONENT_BITS = {"float32": (np.int32, 0x7F80_0000),                # the bits that hold a float's exponent
-                  "float64": (np.int64, 0x7FF0_0000_0000_0000)}
 
 
 def flush_due(step_count: int) -> bool:
