@@ -141,3 +141,67 @@ def test_comparing_a_tree_with_itself_gives_ratios_near_one():
     rows = compare.compare(ROOT, ROOT, ["lecture"], [256], repeats=2, images=2048)
     assert len(rows) == 1 and len(rows[0]["ratios"]) == 2
     assert all(0.2 < ratio < 5 for ratio in rows[0]["ratios"])              # the same tree: no timing claim
+
+
+def test_the_wakeup_benchmark_reports_every_setting_and_gap():
+    """`benchmarks/blas_wakeup.py` with two gaps, one round (no timing assertions)."""
+    import subprocess
+    import sys
+    wakeup = benchmark_scripts.load("blas_wakeup")
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "blas_wakeup.py"), "--gaps", "0,1",
+                          "--repeats", "2", "--rounds", "1"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "| OpenBLAS | no gap | after 1 ms |" in lines
+    rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| ") and "OpenBLAS" not in line}
+    assert set(rows) == set(wakeup.SETTINGS)
+    for row in rows.values():
+        for cell in row.strip("|").split("|")[1:]:
+            median, fastest = cell.strip().rstrip(")").split(" (")
+            assert 0 < float(fastest) <= float(median)
+
+
+def test_the_wakeup_benchmark_sets_each_rows_thread_count_itself(monkeypatch):
+    """A shell's OPENBLAS_NUM_THREADS=1 (as `make test` sets) must not turn every row into one thread."""
+    wakeup = benchmark_scripts.load("blas_wakeup")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    for name, setting in wakeup.SETTINGS.items():
+        env = wakeup.environment(setting)
+        assert env.get("OPENBLAS_NUM_THREADS") == ("1" if name == "1 thread" else None)
+        assert "OMP_NUM_THREADS" not in env and env["OPENBLAS_THREAD_TIMEOUT"] == setting["OPENBLAS_THREAD_TIMEOUT"]
+
+
+def test_the_wakeup_benchmark_refuses_a_negative_gap():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "blas_wakeup.py"), "--gaps", "0,-1"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "gaps must be ≥ 0" in out.stderr
+
+
+def test_compare_trees_gives_the_b_side_alone_its_environment(monkeypatch):
+    """--env-b reaches B's worker processes only, over nanoae's OpenBLAS setting (no training run)."""
+    import subprocess
+    import types
+    compare = benchmark_scripts.load("compare_trees")
+    seen = []
+
+    def fake_run(command, **options):
+        seen.append(options["env"])
+        return types.SimpleNamespace(stdout='RESULT {"samples_per_second": 100.0}', stderr="")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.delenv("NANOAE_THREADS", raising=False)
+    rows = compare.compare(ROOT, ROOT, ["lecture"], [32], repeats=2, images=64, env_b={"NANOAE_THREADS": "1"})
+    assert rows[0]["ratios"] == [1.0, 1.0]
+    with_setting = [env.get("NANOAE_THREADS") == "1" for env in seen]
+    assert with_setting == [False, True, True, False]                      # A B, then B A
+    assert all(env.get("OPENBLAS_THREAD_TIMEOUT") for env in seen)
+
+
+def test_compare_trees_refuses_a_setting_without_a_value():
+    compare = benchmark_scripts.load("compare_trees")
+    with pytest.raises(SystemExit):
+        compare.main([str(ROOT), str(ROOT), "--env-b", "NANOAE_THREADS"])
+
