@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import resource
@@ -429,6 +430,13 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def decade_below(values) -> float | None:
+    """The power of ten at or below the smallest positive value (None without one): where a log
+    axis's bars start, so that a group of close speeds is not drawn from the slowest one's top."""
+    positive = [v for v in values if v > 0]
+    return 10.0 ** math.floor(math.log10(min(positive))) if positive else None
+
+
 def plot(report: dict, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -437,13 +445,18 @@ def plot(report: dict, path: Path) -> None:
     backends = [b for b in BACKENDS if any(r["backend"] == b and "samples_per_second" in r for r in report["rows"])]
     fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(groups)), 4))
     width = 0.8 / max(1, len(backends))
+    shown = []
     for i, b in enumerate(backends):
         speeds = [next((r.get("samples_per_second", 0) for r in report["rows"]
                         if (r["model"], r["batch"], r["backend"]) == (*g, b)), 0) for g in groups]
-        ax.bar([k + i * width for k in range(len(groups))], speeds, width, label=b)
+        bars = ax.bar([k + i * width for k in range(len(groups))], speeds, width, label=b)
+        ax.bar_label(bars, labels=[f"{s:,.0f}" if s > 0 else "" for s in speeds], fontsize=6)
+        shown += speeds
     ax.set_xticks([k + width * (len(backends) - 1) / 2 for k in range(len(groups))])
     ax.set_xticklabels([f"{m}\nbatch {b}" for m, b in groups])
     ax.set_yscale("log")
+    if decade_below(shown) is not None:
+        ax.set_ylim(bottom=decade_below(shown))
     ax.set_ylabel("training samples / s (log)")
     gpu = report["machine"]["gpu"]
     ax.set_title(f"One epoch of {report['images']} images, Adam; {report['machine']['cpu']}"

@@ -205,3 +205,10 @@ def test_compare_trees_refuses_a_setting_without_a_value():
     with pytest.raises(SystemExit):
         compare.main([str(ROOT), str(ROOT), "--env-b", "NANOAE_THREADS"])
 
+
+def test_the_plots_bars_start_a_decade_below_the_slowest(throughput):
+    """Close speeds on a log axis must not be drawn from the slowest one's top (a 24,416 bar shown as nothing)."""
+    assert throughput.decade_below([24416.0, 31353.0, 31576.0]) == 10000.0
+    assert throughput.decade_below([0, 4004.0, 62629.0]) == 1000.0             # a missing row (0) is not a bar
+    assert throughput.decade_below([10000.0]) == 10000.0
+    assert throughput.decade_below([0, 0]) is None
