@@ -1,6 +1,6 @@
 """What a matrix product costs when OpenBLAS's threads have gone to sleep.
 
-    python benchmarks/blas_wakeup.py                 # about 1 minute on 2 cores
+    python benchmarks/blas_wakeup.py                 # about 20 seconds on 2 cores
     python benchmarks/blas_wakeup.py --rounds 5 --gaps 0,1,2,4,8
 
 In a training step the matrix products are separated by elementwise work on the
@@ -23,8 +23,7 @@ reads its environment when NumPy is imported):
     1 thread          OPENBLAS_NUM_THREADS=1: nothing to wake, half the arithmetic speed
 
 Settings alternate over ``--rounds`` processes each; the table gives the median
-(and the fastest) of all their timings per cell,
-in milliseconds.  The cost of waking is the difference between a column and
+(and the fastest) of all their timings per cell, in milliseconds.  The cost of waking is the difference between a column and
 the "no gap" column of the same row.
 """
 from __future__ import annotations
@@ -37,6 +36,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SETTINGS = {"timeout 22": {"OPENBLAS_THREAD_TIMEOUT": "22"},
             "timeout 24": {"OPENBLAS_THREAD_TIMEOUT": "24"},
@@ -104,6 +105,7 @@ def main(argv=None) -> int:
         times = measure(gaps, args.repeats)
         print("RESULT " + json.dumps({str(g): t for g, t in times.items()}))
         return 0
+    from throughput import worker_result
     names = list(SETTINGS)
     results = {name: {str(g): [] for g in gaps} for name in names}
     for round_ in range(args.rounds):                       # settings alternate, the order rotated each round
@@ -111,11 +113,11 @@ def main(argv=None) -> int:
             process = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "1",
                                       "--gaps", args.gaps, "--repeats", str(args.repeats)],
                                      capture_output=True, text=True, env=environment(SETTINGS[name]))
-            lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
-            if not lines:
+            measured = worker_result(process.stdout)
+            if measured is None:
                 print(f"{name}: the worker failed (exit {process.returncode}): {process.stderr.strip()[-300:]}")
                 return 1
-            for gap, times in json.loads(lines[-1][len("RESULT "):]).items():
+            for gap, times in measured.items():
                 results[name][gap].extend(times)
     print(f"(784×1024)·(1024×128) float32, ms: median (fastest) of {args.repeats * args.rounds} "
           f"({args.rounds} alternating processes); "

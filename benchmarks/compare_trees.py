@@ -25,17 +25,18 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def run(tree: Path, model: str, batch: int, images: int, env: dict | None = None) -> float:
     """Samples/s of one epoch, in a fresh process started from ``tree`` with ``env`` over nanoae's setting."""
     from nanoae.fast import blas
+    from throughput import worker_result
     spec = {"kind": "train", "model": model, "backend": "numpy-f32", "batch": batch, "images": images,
             "smoke": False, "download": False}
     done = subprocess.run([sys.executable, str(tree / "benchmarks" / "throughput.py"), "--worker", json.dumps(spec)],
                           capture_output=True, text=True, cwd=tree, env={**blas.environment(), **(env or {})})
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    result = json.loads(lines[-1][len("RESULT "):]) if lines else {"error": done.stderr[-500:]}
+    result = worker_result(done.stdout) or {"error": done.stderr[-500:]}
     if "samples_per_second" not in result:
         raise RuntimeError(f"{tree} {model} {batch}: {result.get('error')}")
     return result["samples_per_second"]

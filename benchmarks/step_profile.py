@@ -160,12 +160,13 @@ def worker(spec: dict) -> dict:
 
 def run_in_process(spec: dict) -> dict:
     from nanoae.fast import blas
+    from throughput import worker_result
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
                           capture_output=True, text=True, env=blas.environment())
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if not lines:
+    result = worker_result(done.stdout)
+    if result is None:
         raise RuntimeError(f"{spec}: the worker failed:\n{done.stderr[-2000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return result
 
 
 def profile(models, batch_sizes, steps: int, repeats: int, layers: bool, engines=ENGINES) -> list:

@@ -235,15 +235,22 @@ def worker(spec_text: str) -> int:
 # --------------------------------------------------------------------------- the parent: the suite
 
 
+def worker_result(stdout: str) -> dict | None:
+    """The JSON a worker printed on its last ``RESULT `` line (every benchmark's workers report so),
+    or None when it printed none."""
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    return json.loads(lines[-1][len("RESULT "):]) if lines else None
+
+
 def run_spec(spec: dict) -> dict:
     """One spec in a fresh Python process; its JSON result (or the reason it failed)."""
     from nanoae.fast import blas
     process = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
                              capture_output=True, text=True, cwd=ROOT, env=blas.environment())
-    lines = [line for line in process.stdout.splitlines() if line.startswith("RESULT ")]
-    if not lines:
+    result = worker_result(process.stdout)
+    if result is None:
         return {"error": f"worker failed (exit {process.returncode}): {process.stderr.strip()[-300:]}"}
-    return json.loads(lines[-1][len("RESULT "):])
+    return result
 
 
 def flops_per_sample(model_name: str) -> int:
@@ -455,8 +462,9 @@ def plot(report: dict, path: Path) -> None:
     ax.set_xticks([k + width * (len(backends) - 1) / 2 for k in range(len(groups))])
     ax.set_xticklabels([f"{m}\nbatch {b}" for m, b in groups])
     ax.set_yscale("log")
-    if decade_below(shown) is not None:
-        ax.set_ylim(bottom=decade_below(shown))
+    floor = decade_below(shown)
+    if floor is not None:
+        ax.set_ylim(bottom=floor)
     ax.set_ylabel("training samples / s (log)")
     gpu = report["machine"]["gpu"]
     ax.set_title(f"One epoch of {report['images']} images, Adam; {report['machine']['cpu']}"

@@ -212,3 +212,9 @@ def test_the_plots_bars_start_a_decade_below_the_slowest(throughput):
     assert throughput.decade_below([0, 4004.0, 62629.0]) == 1000.0             # a missing row (0) is not a bar
     assert throughput.decade_below([10000.0]) == 10000.0
     assert throughput.decade_below([0, 0]) is None
+
+
+def test_a_workers_result_is_its_last_result_line(throughput):
+    printed = 'warming up\nRESULT {"samples_per_second": 1.0}\nnoise\nRESULT {"samples_per_second": 2.0}\n'
+    assert throughput.worker_result(printed) == {"samples_per_second": 2.0}
+    assert throughput.worker_result("Traceback (most recent call last):\n  ...") is None
