@@ -9,16 +9,17 @@ the suite's runs are), on Fashion-MNIST float32 batches, and times every
 phase of ``steps`` steps after a warm-up, the loop ``fit`` runs:
 
     batch      the next minibatch (gather the uint8 rows, /255)
-    zero       optimizer.zero_grad()
+    zero       optimizer.zero_grad() (the fast engine: zeroing the gradients it does not write outright)
     forward    the objective's value (forward pass and loss)
     backward   every gradient
     read       the loss back as a Python float
-    update     optimizer.step()
+    update     optimizer.step() (the fast engine: its update over θ)
 
-(nanoae's loop is ``fit``'s, with the fast path's malloc setting as ``fit`` makes it.)
+(``nanoae`` is the fast engine, ``fit(engine="fast")``, its plan's phases timed apart;
+``nanoae-ref`` the reference path, ``fit``'s default, with the layers' own code.)
 
 The table gives the median per phase in milliseconds (the sum of medians, so
-the total is a little under the mean step), for nanoae, PyTorch with its
+the total is a little under the mean step), for nanoae's two paths, PyTorch with its
 default Adam and PyTorch with ``Adam(fused=True)``; engines alternate, and
 with ``--repeats`` each cell is the median over repeats.  ``--layers`` adds, for
 nanoae, the median time of each layer's forward and backward.
@@ -41,7 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 PHASES = ("batch", "zero", "forward", "backward", "read", "update")
-ENGINES = ("nanoae", "torch", "torch-fused")
+ENGINES = ("nanoae", "nanoae-ref", "torch", "torch-fused")
 WARMUP = 20
 
 
@@ -92,18 +93,25 @@ def _wrap_layers(model, layer_times: dict):
                 setattr(layer, method, timed)
 
 
-def profile_nanoae(model_name: str, batch: int, steps: int, layers: bool) -> dict:
+def profile_nanoae(model_name: str, batch: int, steps: int, layers: bool, engine: str = "fast") -> dict:
     import numpy as np
 
-    from nanoae import backend, fast
+    from nanoae import backend
+    from nanoae.fast import memory
     from nanoae.optim import Adam
     from throughput import build_nanoae
     backend.use("numpy", dtype="float32", seed=0)
-    if fast.enabled():
-        fast.memory.reuse_freed_memory()                 # as fit does
+    memory.reuse_freed_memory()                          # as the engine does
     images = _images()
     model, objective = build_nanoae(model_name)
     optimizer = Adam(model, lr=1e-3)
+    zero, forward, backward, update = (optimizer.zero_grad, lambda: objective.forward(model, x),
+                                       lambda: objective.backward(model), optimizer.step)
+    if engine == "fast":
+        from nanoae import fast
+        plan = (compiled := fast.compile(model, objective, optimizer)).plan
+        zero, forward, backward, update = (plan.zero_unwritten_gradients, lambda: plan.forward(x), plan.backward,
+                                           compiled.update)
     times = {phase: [] for phase in PHASES}
     layer_times: dict = {}
     rng = np.random.default_rng(0)
@@ -115,11 +123,11 @@ def profile_nanoae(model_name: str, batch: int, steps: int, layers: bool) -> dic
                 _wrap_layers(model, layer_times)
         rows = _rows(order, step, batch)
         x = _timed(times, "batch", lambda: images[rows].astype(np.float32) / np.float32(255))
-        _timed(times, "zero", optimizer.zero_grad)
-        value = _timed(times, "forward", lambda: objective.forward(model, x))
-        _timed(times, "backward", lambda: objective.backward(model))
+        _timed(times, "zero", zero)
+        value = _timed(times, "forward", forward)
+        _timed(times, "backward", backward)
         _timed(times, "read", lambda: float(value))
-        _timed(times, "update", optimizer.step)
+        _timed(times, "update", update)
     return {"phases": _medians(times), "layers": _medians(layer_times)}
 
 
@@ -153,8 +161,9 @@ def _medians(times: dict) -> dict:
 
 
 def worker(spec: dict) -> dict:
-    if spec["engine"] == "nanoae":
-        return profile_nanoae(spec["model"], spec["batch"], spec["steps"], spec["layers"])
+    if spec["engine"].startswith("nanoae"):
+        return profile_nanoae(spec["model"], spec["batch"], spec["steps"], spec["layers"],
+                              "reference" if spec["engine"] == "nanoae-ref" else "fast")
     return profile_torch(spec["model"], spec["batch"], spec["steps"], fused=spec["engine"] == "torch-fused")
 
 

@@ -12,8 +12,10 @@ model on a backend:
             hinton   784-1000-500-250-30 autoencoder (Hinton & Salakhutdinov 2006), mirrored, MSE
             vae      784-400-20 VAE, Bernoulli likelihood on logits, −ELBO
             conv     the conv preset: 1→16→32 channels by 4×4 stride-2 convolutions, code 2, MSE
-  backends  numpy-f32, numpy-f64   nanoae on NumPy
-            cupy                   nanoae on CuPy (float32)
+  backends  numpy-f32, numpy-f64   nanoae on NumPy, the fast engine (``fit(engine="fast")``, as the CLI)
+            numpy-f32-ref          nanoae on NumPy, float32, the reference path (``fit``'s default: the
+                                   layers' own code), so that one sees what the engine buys
+            cupy                   nanoae on CuPy (float32), the fast engine
             torch-cpu, torch-cuda  PyTorch peers (same architecture, Adam, float32,
                                    threads = the cores this process may use)
             torch-cpu-fused        PyTorch on the CPU with ``Adam(fused=True)``: one kernel for
@@ -69,9 +71,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 MODELS = ("lecture", "hinton", "vae", "conv")
-BACKENDS = ("numpy-f32", "numpy-f64", "cupy", "torch-cpu", "torch-cpu-fused", "torch-cuda")
-PEERS = {"numpy-f32": "torch-cpu", "cupy": "torch-cuda"}     # ratio columns: nanoae / PyTorch on one device
-FUSED_PEERS = {"numpy-f32": "torch-cpu-fused"}              # and nanoae / PyTorch with its fused Adam
+BACKENDS = ("numpy-f32", "numpy-f32-ref", "numpy-f64", "cupy", "torch-cpu", "torch-cpu-fused", "torch-cuda")
+PEERS = {"numpy-f32": "torch-cpu", "numpy-f32-ref": "torch-cpu", "cupy": "torch-cuda"}   # nanoae / PyTorch, one device
+FUSED_PEERS = {"numpy-f32": "torch-cpu-fused", "numpy-f32-ref": "torch-cpu-fused"}     # and PyTorch's fused Adam
 WARMUP_BATCHES = 10
 
 
@@ -105,15 +107,16 @@ def build_nanoae(model: str):
 def run_nanoae(spec: dict) -> dict:
     from nanoae import backend
     from nanoae.training import fit
-    name, dtype = ("cupy", "float32") if spec["backend"] == "cupy" else ("numpy", spec["backend"][-3:].replace("f", "float"))
+    name, dtype = ("cupy", "float32") if spec["backend"] == "cupy" else ("numpy", spec["backend"][6:9].replace("f", "float"))
+    engine = "reference" if spec["backend"].endswith("-ref") else "fast"
     backend.use(name, dtype=dtype, seed=0)
     data = load_images(spec["images"], spec["smoke"], spec["download"])
     model, objective = build_nanoae(spec["model"])
     batch = spec["batch"]
     fit(model, data.subset(slice(0, min(len(data), WARMUP_BATCHES * batch))), epochs=1, batch_size=batch,
-        objective=objective, progress=False)
+        objective=objective, progress=False, engine=engine)
     backend.synchronize()
-    history = fit(model, data, epochs=1, batch_size=batch, objective=objective, progress=False)
+    history = fit(model, data, epochs=1, batch_size=batch, objective=objective, progress=False, engine=engine)
     backend.synchronize()
     result = {"samples_per_second": len(data) / history.epoch_seconds[0],
               "final_loss": history.train_loss[-1]}

@@ -7,16 +7,19 @@ The package, floor by floor; each imports only from the floors above it:
     files                atomic writing, JSON, the pickle-free .npz reader
     initializers         Xavier and He initialisation
     gradcheck            central-difference gradient checks: the correctness oracle
-    fast                 the fast path, all of it: flat parameter storage, threaded in-place optimizer
-                         updates, subnormal flushing, the BLAS setting — nanoae.fast.disable() turns it off
+    parameters           θ and g: a model's parameters and gradients as two flat vectors, the layers' views
     layers               Linear, activations, convolutions, pooling, Sequential, tied weights;
                          every backward(dout) returns ∂L/∂input
     losses               MSE, BCE, BCE on logits, the Gaussian KL term
-    optim                SGD, Adam, AdamW (each rule in its textbook form, and a fast form), clipping, schedules
+    optim                SGD, Adam, AdamW (each rule as its formulas, per parameter), clipping, schedules
     data                 the shipped digits, full-size data sets, minibatches, corruptions
     models               Autoencoder, VAE (each owns its parameters' memory), presets, decoder likelihoods,
                          the model file
-    training             fit, the objectives (reconstruction, ELBO), checkpoints, progress
+    training             fit (the loop a student reads), the objectives (reconstruction, ELBO, penalties),
+                         checkpoints, progress
+    fast                 the fast ENGINE, above all of the above: compiles a model, its objective and its
+                         optimizer into one training step (fused across layers, buffers allocated once, one
+                         update over θ); fit(engine="fast") and the command line use it; nothing below imports it
     evaluation           metrics, PCA, the VAE's log-likelihood estimate, the walk through the network;
                          the scikit-learn estimator base (scikit-learn optional)
     plots                figures (matplotlib)
@@ -28,10 +31,10 @@ The package, floor by floor; each imports only from the floors above it:
     apps                 denoising, dimensionality reduction, anomaly detection
     cli                  python -m nanoae <command>
 """
-from nanoae import backend, data, fast, initializers, layers, losses, models, optim
+from nanoae import backend, data, initializers, layers, losses, models, optim, parameters
 from nanoae.gradcheck import gradcheck, gradcheck_loss, numerical_gradient, rel_error
 
 __version__ = "0.1.0"
 
-__all__ = ["backend", "data", "fast", "initializers", "layers", "losses", "models", "optim",
+__all__ = ["backend", "data", "parameters", "initializers", "layers", "losses", "models", "optim",
            "gradcheck", "gradcheck_loss", "numerical_gradient", "rel_error", "__version__"]

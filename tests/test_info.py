@@ -4,13 +4,17 @@ import types
 
 from nanoae.cli import main
 from nanoae.cli import info
+from nanoae.fast import threads
 
 
 def test_info_names_the_versions_and_the_backend(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     import numpy
-    assert f"NumPy       {numpy.__version__}" in out and "backend     numpy" in out and "fast path on" in out
+    assert f"NumPy       {numpy.__version__}" in out and "backend     numpy" in out
+    assert (f"engine: fit() reference, command line fast; fast engine's update threads {threads.cpu_threads()}"
+            in out)
+    assert "fast path" not in out                              # the global switch is gone
     for package in ("CuPy", "matplotlib", "scikit-learn", "torch", "jupytext"):
         assert package in out
 

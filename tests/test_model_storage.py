@@ -2,8 +2,10 @@
 
 Whatever optimizers, fit calls, checkpoint restores and host/device round trips follow,
 ``layer.params["W"]`` and ``layer.grads["W"]`` taken from a model stay the live arrays,
-and any number of optimizers on one model each keep working.  Checked with the fast path
-on (flat storage) and off (one array per parameter).
+and any number of optimizers on one model each keep working.  A model always stores its
+parameters flat — θ and g two vectors (``nanoae/parameters.py``), each layer's arrays views of
+them — and each promise is checked with both engines training it: the reference (the layers'
+own code and ``optimizer.step()``) and the fast engine (``nanoae.fast.compile``).
 """
 import numpy as np
 import pytest
@@ -17,24 +19,46 @@ from nanoae.optim import SGD, Adam
 from nanoae.training import ELBO, Reconstruction, fit, load_checkpoint, restore, save_checkpoint
 from tests.conftest import BACKENDS
 
-LAYOUTS = ["flat", "separate"]
+ENGINES = ["reference", "fast"]
 ONE_EPOCH = {"train_loss": [0.1], "test_loss": [None], "train_terms": {}, "test_terms": {}, "epoch_seconds": [1.0],
              "samples_per_second": [100.0]}
 
 
-def build(layout, make=lecture_autoencoder):
-    if layout == "separate":
-        with fast.disabled():
-            return make()
-    return make()
+def training_step(engine, model, optimizer, objective=None):
+    """One step as ``engine`` takes it: x -> zero g, forward, backward, update."""
+    objective = objective or Reconstruction(MSELoss())
+    if engine == "fast":
+        compiled = fast.compile(model, objective, optimizer)
+        return lambda x: (compiled.forward_backward(x), compiled.update())
+
+    def step(x):
+        optimizer.zero_grad()
+        objective.forward(model, x)
+        objective.backward(model)
+        optimizer.step()
+    return step
 
 
-def one_training_step(model, optimizer, x):
-    objective = Reconstruction(MSELoss())
-    optimizer.zero_grad()
-    objective.forward(model, x)
-    objective.backward(model)
-    optimizer.step()
+def one_training_step(model, optimizer, x, engine="reference"):
+    training_step(engine, model, optimizer)(x)
+
+
+def test_a_model_stores_theta_and_g_flat_and_its_layers_arrays_are_views_of_them():
+    model = lecture_autoencoder()
+    theta, g = model.theta, model.grad
+    assert theta is model.storage.params and g is model.storage.grads
+    assert theta.ndim == 1 and theta.size == sum(p.size for p in model.named_parameters().values())
+    start = 0
+    for name, param in model.named_parameters().items():      # θ in named_parameters order, no gaps
+        assert np.shares_memory(param, theta) and np.shares_memory(model.named_gradients()[name], g)
+        np.testing.assert_array_equal(theta[start:start + param.size], param.reshape(-1))
+        start += param.size
+    assert start == theta.size
+    theta[0] = 123.0                                            # writing θ writes the layer's weight
+    assert model.encoder.layers[0].params["W"].flat[0] == 123.0
+    model.grad[...] = 1.0
+    model.zero_grad()                                           # one fill of g zeroes every gradient
+    assert not any(np.any(grad) for grad in model.named_gradients().values())
 
 
 @pytest.fixture
@@ -43,13 +67,13 @@ def digits():
     return train.subset(np.arange(256)), test.subset(np.arange(64))
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_an_array_taken_before_the_optimizer_is_the_one_it_trains(layout):
-    model = build(layout)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_array_taken_before_the_optimizer_is_the_one_it_trains(engine):
+    model = lecture_autoencoder()
     W, dW = model.encoder.layers[0].params["W"], model.encoder.layers[0].grads["W"]
     before = W.copy()
     opt = Adam(model, lr=1e-2)
-    one_training_step(model, opt, backend.rand(8, 784))
+    one_training_step(model, opt, backend.rand(8, 784), engine)
     assert model.encoder.layers[0].params["W"] is W and model.encoder.layers[0].grads["W"] is dW
     assert not np.array_equal(W, before)                          # W itself moved
     assert np.any(dW)                                             # and dW holds the gradient backward made
@@ -59,62 +83,63 @@ def test_an_array_taken_before_the_optimizer_is_the_one_it_trains(layout):
     assert not np.array_equal(model.forward(x), out)
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_several_optimizers_on_one_model_each_keep_working(layout):
-    model = build(layout)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_several_optimizers_on_one_model_each_keep_working(engine):
+    model = lecture_autoencoder()
     W = model.encoder.layers[0].params["W"]
     x = backend.rand(8, 784)
     first, second = Adam(model, lr=1e-2), SGD(model, lr=0.1, momentum=0.9)
     third = Adam(model, lr=1e-3)                                  # a notebook cell run twice
+    steps = {id(opt): training_step(engine, model, opt) for opt in (first, second, third)}
     for opt in (first, second, third, first):
         before = W.copy()
-        one_training_step(model, opt, x)
+        steps[id(opt)](x)
         assert model.encoder.layers[0].params["W"] is W
         assert not np.array_equal(W, before), f"{type(opt).__name__} did not move the live W"
     assert first.step_count == 2 and second.step_count == 1 and third.step_count == 1
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_fit_twice_trains_the_arrays_the_user_holds(layout, digits):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fit_twice_trains_the_arrays_the_user_holds(engine, digits):
     train, test = digits
-    model = build(layout)
+    model = lecture_autoencoder()
     W, b = model.decoder.layers[-2].params["W"], model.decoder.layers[-2].params["b"]
+    theta = model.theta
     mine = Adam(model, lr=1e-3)
     for _ in range(2):
         before = W.copy()
-        fit(model, train, test, epochs=1, batch_size=64, progress=False)     # builds its own Adam each time
+        fit(model, train, test, epochs=1, batch_size=64, progress=False, engine=engine)   # its own Adam each time
         assert model.decoder.layers[-2].params["W"] is W and model.decoder.layers[-2].params["b"] is b
+        assert model.theta is theta and np.shares_memory(W, theta)
         assert not np.array_equal(W, before)
-    one_training_step(model, mine, backend.rand(4, 784))                     # the user's optimizer still works
+    before = W.copy()
+    one_training_step(model, mine, backend.rand(4, 784), engine)             # the user's optimizer still works
+    assert not np.array_equal(W, before)
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_a_checkpoint_round_trip_restores_into_the_live_arrays(backend_name, layout, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_checkpoint_round_trip_restores_into_the_live_arrays(backend_name, engine, tmp_path):
     """Saving goes device → host, restoring host → device: the values come back into the same arrays."""
     with backend.using(backend_name, dtype="float32", seed=0):
-        model = build(layout, lecture_vae)
+        model = lecture_vae()
         opt = Adam(model, lr=1e-2)
         W, m = model.mu.params["W"], opt.state["mu.W"]["m"]
-        objective = ELBO()
+        step = training_step(engine, model, opt, ELBO())
         x = backend.rand(8, 784)
         for _ in range(2):
-            opt.zero_grad()
-            objective.forward(model, x)
-            objective.backward(model)
-            opt.step()
+            step(x)
         saved_W, saved_m = backend.to_numpy(W).copy(), backend.to_numpy(m).copy()
         save_checkpoint(tmp_path / "c.npz", model, opt, 1, ONE_EPOCH, {}, np.random.default_rng(0).bit_generator.state)
-        opt.zero_grad()
-        objective.forward(model, x)
-        objective.backward(model)
-        opt.step()                                                 # move away from the saved state
+        step(x)                                                    # move away from the saved state
         assert not np.array_equal(backend.to_numpy(W), saved_W)
+        assert not np.array_equal(backend.to_numpy(m), saved_m)
         restore(load_checkpoint(tmp_path / "c.npz"), model, opt)
         assert model.mu.params["W"] is W and opt.state["mu.W"]["m"] is m
         np.testing.assert_array_equal(backend.to_numpy(W), saved_W)
         np.testing.assert_array_equal(backend.to_numpy(m), saved_m)
-        opt.step()                                                 # and training carries on from there
+        step(x)                                                    # and training carries on from there
+        assert not np.array_equal(backend.to_numpy(W), saved_W)
 
 
 def test_a_sequential_used_as_a_model_keeps_its_arrays_live_too():

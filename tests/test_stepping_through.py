@@ -4,7 +4,7 @@ Both ways the tutorial gives are driven non-interactively, with the commands a s
 types, and must stop on the first line of ``Linear.backward`` and print ``dout.shape``:
 
 * as a script: ``python -m pdb tutorials/02_backprop_by_hand.py`` from the repository root,
-  then ``b nanoae/layers/linear.py:39`` — in the environment ``make`` creates, with no
+  then ``b nanoae/layers/linear.py:34`` — in the environment ``make`` creates, with no
   PYTHONPATH help (the recipe that once answered "not found from sys.path");
 * in a notebook: the tutorial converted by jupytext and run cell by cell in a Jupyter
   kernel, its "Stepping into Linear.backward" cell switched on, pdb answered through the

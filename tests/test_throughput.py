@@ -123,13 +123,15 @@ def _needs_fashion_mnist():
 def test_the_step_profile_times_every_phase_and_layer():
     _needs_fashion_mnist()
     profile = benchmark_scripts.load("step_profile")
-    engines = ("nanoae", "torch", "torch-fused") if importlib.util.find_spec("torch") else ("nanoae",)
+    engines = ("nanoae", "nanoae-ref", "torch", "torch-fused") if importlib.util.find_spec("torch") else \
+        ("nanoae", "nanoae-ref")
     rows = profile.profile(["lecture"], [32], steps=3, repeats=1, layers=True, engines=engines)
     assert [row["engine"] for row in rows] == list(engines)
     for row in rows:
         assert set(row["phases"]) == set(profile.PHASES) and all(v >= 0 for v in row["phases"].values())
         assert row["total"] == pytest.approx(sum(row["phases"].values())) and row["total"] > 0
-    layers = rows[0]["layers"]
+    assert rows[0]["layers"] == {}                   # the fast engine's kernels run no layer's own code
+    layers = rows[1]["layers"]                       # the reference path's, layer by layer
     assert "encoder.0 Linear forward" in layers and "decoder.5 Sigmoid backward" in layers
     table = profile.table(rows)
     assert table.count("\n| lecture | 32 |") == len(engines) and "each layer" in table

@@ -14,16 +14,17 @@
 # repository root, in the environment `make` creates):
 #
 #     python -m pdb tutorials/02_backprop_by_hand.py
-#     (Pdb) b nanoae/layers/linear.py:39
+#     (Pdb) b nanoae/layers/linear.py:34
 #     (Pdb) c
 #     (Pdb) p dout.shape
 #     (Pdb) n
 #     (Pdb) p x.shape
 #
-# Line 39 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so,
+# Line 34 of `nanoae/layers/linear.py` is the first line of `Linear.backward`; a test checks it stays so,
 # and drives this very recipe through pdb. In a notebook (or anywhere the file path is not at hand), the
 # cell "Stepping into Linear.backward" below does the same from Python: set `STEP_INTO_BACKWARD = True`
-# and run it. Either way you step through the textbook code: the layer's backward has no fast form.
+# and run it. Either way you step through the reference code, the lecture's formulas; the fast engine
+# (`fit(engine="fast")`) is separate code, in `nanoae/fast/`.
 
 # %%
 import os
@@ -105,13 +106,14 @@ show(save_figure(fig, OUT / "02_gradients.png"))
 #     m̂ = m / (1 − β1^t)             v̂ = v / (1 − β2^t)
 #     θ ← θ − η m̂ / (√v̂ + ε)
 #
-# `Adam(model, form="textbook")` runs exactly these lines, one parameter at a time
+# `Adam(model).step()` runs exactly these lines, one parameter at a time
 # (`Adam.update` in `nanoae/optim/adam.py`; put a breakpoint there to watch m, v and θ change).
-# Training uses the default `form="fast"`: the same rule as in-place vector operations over all
-# parameters at once (`nanoae/fast/updates.py`), equal to rounding. Below, one step of each, and the
-# same step by hand.
+# The fast engine (`fit(engine="fast")`, the command line's default) applies the same rule as in-place
+# vector operations over all parameters at once (`Updater(optimizer).step()`, `nanoae/fast/updates.py`),
+# equal to rounding. Below, one step of each, and the same step by hand.
 
 # %%
+from nanoae.fast.updates import Updater  # noqa: E402
 from nanoae.optim import Adam  # noqa: E402
 
 W_before = W.copy()
@@ -121,11 +123,12 @@ m_hand = (1 - beta1) * g                                       # m and v start a
 v_hand = (1 - beta2) * g * g
 W_hand = W_before - lr * (m_hand / (1 - beta1)) / (np.sqrt(v_hand / (1 - beta2)) + eps)
 
-for form in ("textbook", "fast"):
+for engine in ("reference", "fast"):
     W[...] = W_before                                          # the same start for both
-    optimizer = Adam(layer, lr=lr, form=form)
-    optimizer.step()                                           # uses the gradients already in layer.grads
-    print(f"Adam, {form:>8} form: largest difference from the step by hand = {np.abs(W - W_hand).max():.1e}; "
+    optimizer = Adam(layer, lr=lr)
+    step = optimizer.step if engine == "reference" else Updater(optimizer).step
+    step()                                                     # uses the gradients already in layer.grads
+    print(f"Adam, {engine:>9} engine: largest difference from the step by hand = {np.abs(W - W_hand).max():.1e}; "
           f"the weights moved by up to {np.abs(W - W_before).max():.4f} (≈ η: Adam's first step is ±η)")
     assert np.allclose(W, W_hand, rtol=1e-12, atol=1e-15)
     assert linear.params["W"] is W                             # the optimizer moved the array we hold

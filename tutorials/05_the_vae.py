@@ -36,8 +36,11 @@ print(f"μ = {np.round(backend.to_numpy(mu)[0], 3)}, σ = {np.round(backend.to_n
       f"ε = {np.round(backend.to_numpy(eps)[0], 3)}  →  z = μ + σ·ε = {np.round(backend.to_numpy(z)[0], 3)}")
 
 # %% Training: the ELBO objective
+# 100 epochs take a while, so this trains with the fast engine (`engine="fast"`: nanoae/fast/, the same
+# arithmetic to rounding, compiled into one step). Leave it out to train through the layers' own code,
+# the reference you can step through in a debugger (tutorial 2); the numbers agree (tests/test_engine.py).
 history = fit(vae, train, test, objective=ELBO(beta=1.0), epochs=2 if FAST else 100, batch_size=128, lr=3e-3,
-              progress=False)
+              progress=False, engine="fast")
 terms = elbo_terms(vae, test)
 print(f"test −ELBO = {terms['reconstruction']:.2f} + {terms['kl']:.2f} = {terms['neg_elbo']:.2f} nats per image")
 print(f"importance-weighted log p(x) with k = 50: {log_likelihood(vae, test, k=50):.2f} (≥ the ELBO, −{terms['neg_elbo']:.2f})")

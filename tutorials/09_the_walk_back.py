@@ -22,8 +22,8 @@
 # breakpoint where the layer does it:
 #
 #     python -m pdb tutorials/09_the_walk_back.py
-#     (Pdb) b nanoae/layers/activations.py:33      ReLU: δ = ∂L/∂h ⊙ 1[a > 0], the line `return dout * mask`
-#     (Pdb) b nanoae/layers/linear.py:41           Linear: ∂L/∂W += δ hᵀ, the line `self.grads["W"] += dout.T @ x`
+#     (Pdb) b nanoae/layers/activations.py:32      ReLU: δ = ∂L/∂h ⊙ 1[a > 0], the line `return dout * mask`
+#     (Pdb) b nanoae/layers/linear.py:36           Linear: ∂L/∂W += δ hᵀ, the line `self.grads["W"] += dout.T @ x`
 #     (Pdb) c
 #     (Pdb) p dout.shape, float(abs(dout).max())
 #

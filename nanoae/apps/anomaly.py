@@ -34,7 +34,7 @@ def reconstruction_scores(model, x_host) -> np.ndarray:
 def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40, batch_size: int = 32,
                 lr: float = 3e-3, seed: int = 0, show_class: int = 0, backend_name: str = "numpy",
                 figures: bool = True, progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
-                  download: bool = False) -> dict:
+                  download: bool = False, engine: str = "fast") -> dict:
     classes = [int(c) for c in classes]
     if not classes or any(not 0 <= c <= 9 for c in classes):
         raise ValueError(f"classes must be digits 0-9, got {classes}")
@@ -53,7 +53,7 @@ def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40
             backend.seed(seed)
             model = dense_autoencoder(SIZES)
             fit(model, train.subset(fitted_on), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                progress=progress, label=f"autoencoder of digit {c}")
+                progress=progress, label=f"autoencoder of digit {c}", engine=engine)
             threshold = float(np.quantile(reconstruction_scores(model, train.images[held_aside] / 255.0), quantile))
             scores = reconstruction_scores(model, x_test)
             anomalous = test.labels != c

@@ -32,7 +32,7 @@ SIZES = [784, 512, 128]
 def run_denoising(out, kind: str = "gaussian", train_level: float | None = None, levels=None,
                   epochs: int = 20, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
                   backend_name: str = "numpy", figures: bool = True, progress: bool = True,
-                  dataset: str = "mnist-5k", data_dir=None, download: bool = False) -> dict:
+                  dataset: str = "mnist-5k", data_dir=None, download: bool = False, engine: str = "fast") -> dict:
     corrupt = corruption(kind, DEFAULT_TRAIN_LEVEL[kind] if train_level is None else train_level)
     levels = DEFAULT_LEVELS[kind] if levels is None else list(levels)
     for level in levels:
@@ -46,7 +46,8 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
             backend.seed(seed)
             models[name] = dense_autoencoder(SIZES, output="sigmoid")
             fit(models[name], train, test, objective=Reconstruction(MSELoss(check_inputs=False), corruption=noise),
-                epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, label=f"{name} AE")
+                epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress, label=f"{name} AE",
+                engine=engine)
         seconds = time.perf_counter() - started
 
         clean = test.images / 255.0

@@ -45,11 +45,12 @@ OUTPUTS = {"sigmoid": "sigmoid", "linear": "identity"}
 class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __init__(self, n_components: int = 2, hidden=(128, 64), activation: str = "relu", output: str = "auto",
                  loss: str = "mse", epochs: int = 30, batch_size: int = 64, lr: float = 3e-3, images: bool = False,
-                 seed: int = 0, backend: str = "numpy", dtype: str = "float64", progress: bool = False):
+                 seed: int = 0, backend: str = "numpy", dtype: str = "float64", progress: bool = False,
+                 engine: str = "reference"):
         self.n_components, self.hidden, self.activation, self.output, self.loss = (n_components, hidden, activation,
                                                                                    output, loss)
         self.epochs, self.batch_size, self.lr, self.images, self.seed = epochs, batch_size, lr, images, seed
-        self.backend, self.dtype, self.progress = backend, dtype, progress
+        self.backend, self.dtype, self.progress, self.engine = backend, dtype, progress, engine
 
     def fit(self, X, y=None) -> "AutoencoderReducer":
         self._check_settings()
@@ -64,7 +65,7 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                                             output=OUTPUTS[output])
             self.history_ = fit(self.model_, data, epochs=self.epochs, batch_size=min(self.batch_size, len(X)),
                                 lr=self.lr, loss=self.loss, seed=self.seed, progress=self.progress,
-                                label=f"autoencoder, {self.n_components}-D code")
+                                label=f"autoencoder, {self.n_components}-D code", engine=self.engine)
         self.output_ = output
         return self
 

@@ -34,7 +34,7 @@ def measure(train_codes, test_codes, test_reconstructions, x_test, train_labels,
 def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 10, batch_size: int = 64,
                   lr: float = 1e-3, seed: int = 0, backend_name: str = "numpy", figures: bool = True,
                   progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
-                  download: bool = False) -> dict:
+                  download: bool = False, engine: str = "fast") -> dict:
     with run_folder(out) as out:
         train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
         x_test = test.images / 255.0
@@ -42,7 +42,8 @@ def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 1
         started = time.perf_counter()
         for size in code_sizes:
             ae = AutoencoderReducer(size, hidden, epochs=epochs, batch_size=batch_size, lr=lr, images=True, seed=seed,
-                                    backend=backend_name, dtype="float32", progress=progress).fit(train.images)
+                                    backend=backend_name, dtype="float32", progress=progress,
+                                    engine=engine).fit(train.images)
             pca = PCA(size, images=True).fit(train.images)
             results[str(size)] = {}
             for name, reducer in (("autoencoder", ae), ("pca", pca)):

@@ -32,6 +32,12 @@ from nanoae.models import ModelFileError
 from nanoae.plots import PlotsUnavailable
 from nanoae.training import CheckpointError, DivergedError
 
+ENGINE_LINE = {
+    "fast": "engine: fast — the compiled training step of nanoae/fast/ (--engine reference steps through the "
+            "layers' own code)",
+    "reference": "engine: reference — the layers' own forward and backward, as the lecture writes them "
+                 "(--engine fast for speed)",
+}
 EXPECTED_ERRORS = (ValueError, TypeError, backend.BackendError, DivergedError, DataError, ModelFileError,
                    PlotsUnavailable, CheckpointError)
 
@@ -39,6 +45,8 @@ EXPECTED_ERRORS = (ValueError, TypeError, backend.BackendError, DivergedError, D
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser(__doc__).parse_args(argv)
+    if getattr(args, "engine", None) and not getattr(args, "quiet", False):
+        print(ENGINE_LINE[args.engine], flush=True)
     try:
         return args.handler(args)
     except EXPECTED_ERRORS as err:

@@ -27,8 +27,8 @@ from nanoae.training import CheckpointError, load_checkpoint
 AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay", "contractive", "arch", "channels")
 VAE_ONLY = ("beta", "warmup_epochs", "likelihood", "variance", "iw_samples")
 SHARED = ("sizes", "hidden", "epochs", "batch_size", "lr", "seed", "backend", "dtype", "dataset", "data_dir",
-          "download", "checkpoint_every")
-RESUME_OPTIONS = ("epochs", "backend", "data_dir")     # what --resume lets one change
+          "download", "checkpoint_every", "engine")
+RESUME_OPTIONS = ("epochs", "backend", "data_dir", "engine")     # what --resume lets one change
 
 
 def default_out(command: str) -> Path:
@@ -58,7 +58,8 @@ def wants_figures(args) -> bool:
 
 def demo(args) -> int:
     args.out = args.out or default_out("demo")
-    config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs, **data_options(args))
+    config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs, engine=args.engine,
+                         **data_options(args))
     say(args, f"Training the lecture's autoencoder 784-128-64-2-64-128-784 on {args.dataset} "
               f"({config.epochs} epochs, Adam lr {config.lr}, batch {config.batch_size}, {config.loss.upper()} loss).")
     report_autoencoder(run_training(config, args.out, figures=wants_figures(args), progress=not args.quiet),
@@ -68,7 +69,7 @@ def demo(args) -> int:
 
 def vae_demo(args) -> int:
     args.out = args.out or default_out("vae-demo")
-    config = VAEConfig(seed=args.seed, backend=args.backend, **data_options(args),
+    config = VAEConfig(seed=args.seed, backend=args.backend, engine=args.engine, **data_options(args),
                        **({"epochs": args.epochs} if args.epochs is not None else {}))
     say(args, f"Training the lecture's 2-D variational autoencoder (trunk 784-128-64, μ and log σ² heads of size 2, "
               f"decoder 2-64-128-784, Bernoulli likelihood) on {args.dataset} ({config.epochs} epochs, "
@@ -115,7 +116,7 @@ def resume(args) -> int:
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise ValueError(f"with --resume the run's saved configuration is used; {flags} cannot be given "
-                         "(only --epochs, --backend, --data-dir)")
+                         "(only --epochs, --backend, --data-dir, --engine)")
     options = dict(saved.meta["config"])
     kind = options.pop("model", None)
     if kind not in ("ae", "vae"):
@@ -150,7 +151,7 @@ def denoise(args) -> int:
     say(args, f"Training a denoising autoencoder (784-512-128, {args.corruption} corruption) and a plain one.")
     metrics = run_denoising(args.out, args.corruption, args.train_level, args.levels, epochs=args.epochs,
                             seed=args.seed, backend_name=args.backend, figures=wants_figures(args),
-                            progress=not args.quiet, **data_options(args))
+                            progress=not args.quiet, engine=args.engine, **data_options(args))
     report_denoising(metrics, args.out)
     return 0
 
@@ -161,7 +162,7 @@ def reduce(args) -> int:
               f"{', '.join(map(str, args.code_sizes))}, and PCA.")
     metrics = run_reduction(args.out, args.code_sizes, args.hidden, epochs=args.epochs, seed=args.seed,
                             backend_name=args.backend, figures=wants_figures(args), progress=not args.quiet,
-                            **data_options(args))
+                            engine=args.engine, **data_options(args))
     report_reduction(metrics, args.out)
     return 0
 
@@ -171,13 +172,14 @@ def anomaly(args) -> int:
     say(args, f"One-class anomaly detection: an autoencoder per normal digit {args.classes}.")
     metrics = run_anomaly(args.out, args.classes, args.quantile, epochs=args.epochs, seed=args.seed,
                           show_class=args.show_class if args.show_class is not None else args.classes[0],
-                          backend_name=args.backend, figures=wants_figures(args), **data_options(args))
+                          backend_name=args.backend, figures=wants_figures(args), engine=args.engine,
+                          **data_options(args))
     report_anomaly(metrics, args.out, args.quantile)
     return 0
 
 
 PRETRAIN_OPTIONS = ("sizes", "rbm_epochs", "epochs", "batch_size", "lr", "arms", "seed", "backend", "dataset",
-                    "data_dir", "download")
+                    "data_dir", "download", "engine")
 
 
 def pretrain_command(args) -> int:
@@ -185,7 +187,7 @@ def pretrain_command(args) -> int:
         run = Path(args.resume)
         config = read_config(run)
         given = [name for name in PRETRAIN_OPTIONS + ("out",) if name not in ("epochs", "backend", "data_dir",
-                 "download") and getattr(args, name) != args.defaults[name]]
+                 "download", "engine") and getattr(args, name) != args.defaults[name]]
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
             raise ValueError(f"with --resume the run's saved configuration is used; {flags} cannot be given "
@@ -197,7 +199,7 @@ def pretrain_command(args) -> int:
             raise ValueError(f"nothing to resume: the run is complete (its results are in {run}); "
                              "pass a larger --epochs to fine-tune every arm further")
         config.epochs = args.epochs if further else config.epochs
-        config.backend = args.backend
+        config.backend, config.engine = args.backend, args.engine
         config.data_dir, config.download = args.data_dir or config.data_dir, args.download or config.download
         args.out = run
         say(args, f"Fine-tuning every arm of {run} further, to {config.epochs} epochs, from its last checkpoint."

@@ -15,7 +15,7 @@ from importlib import metadata
 import numpy as np
 
 import nanoae
-from nanoae import backend, fast
+from nanoae import backend
 from nanoae.fast import blas, threads
 
 OPTIONAL = {"matplotlib": "figures (the plot extra)", "scikit-learn": "estimator checks and metrics (sklearn extra)",
@@ -71,7 +71,7 @@ def report() -> str:
              f"NumPy       {np.__version__}, BLAS {blas_name()}, "
              f"{blas.VARIABLE}={os.environ.get(blas.VARIABLE, 'not set')}",
              f"backend     {backend.name()} {backend.dtype()} (NANOAE_BACKEND, NANOAE_DTYPE); "
-             f"fast path {'on' if fast.enabled() else 'off'}; optimizer threads {threads.cpu_threads()}"]
+             f"engine: fit() reference, command line fast; fast engine's update threads {threads.cpu_threads()}"]
     lines += gpu_lines()
     for package, purpose in OPTIONAL.items():
         found = version_of(package)

@@ -11,6 +11,7 @@ from nanoae.losses import LOSSES
 from nanoae.models import ACTIVATIONS
 from nanoae.runs import TrainConfig, VAEConfig
 from nanoae.runs.hinton2006 import PretrainConfig
+from nanoae.training.fit import ENGINES
 
 
 # value types: parse the text, check the value, else say what was expected ----------------------------------
@@ -82,6 +83,9 @@ def _add_common(p, epochs_default) -> None:
     p.add_argument("--no-figures", action="store_true",
                    help="skip the PNG figures (without matplotlib they are skipped anyway, with a note)")
     p.add_argument("--quiet", action="store_true", help="no progress bars and no commentary: the results only")
+    p.add_argument("--engine", choices=ENGINES, default="fast",
+                   help="the training step: fast (the compiled step of nanoae/fast/, default) or reference "
+                        "(the layers' own code, to step through in a debugger)")
     _add_data(p)
 
 

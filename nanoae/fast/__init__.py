@@ -1,69 +1,31 @@
-"""The fast path: everything nanoae does for speed, in one place, and nothing else.
+"""The fast engine: everything nanoae does for speed, in one place above the maths.
 
-The reading path — the layers, losses and optimizer rules as the lecture writes
-them — is what a student steps through.  This package holds the tricks that
-make training fast without changing what it computes:
+The reference path — the layers, losses, optimizer rules and models as the
+lecture writes them — is what a student reads and steps through; it imports
+nothing from here.  This package builds, from a model, its objective and its
+optimizer, a second implementation of one training step, free to cross layer
+boundaries, and ``tests/test_engine.py`` holds the two equal::
 
-    storage.py      the model's parameters and gradients as views of two flat vectors θ and g,
-                    allocated once, when the model is built
-    updates.py      the optimizers' updates as in-place vector operations over θ, one thread
-                    per core, in cache-sized blocks (tested equal to the textbook rules)
+    fit(model, data, engine="fast")                 # from Python (the default is "reference")
+    python -m nanoae train ...                      # the command line trains with it by default
+
+    engine.py       compile(model, objective, optimizer): the step, a plan per kind of model
+    kernels.py      layers as kernels: Linear + activation in one buffer, buffers allocated once,
+                    ∂L/∂W written straight into g, other layers by their own code
+    losses.py       the loss and its gradient into buffers, fused with the output sigmoid's
+                    backward; binary cross-entropy on logits with one exponential
+    activations.py  the activations in place, the sigmoid from one exponential
+    updates.py      the optimizers' rules as in-place vector operations over all of θ, one
+                    thread per core, in cache-sized blocks
     threads.py      how many threads, the thread pool, the cut of θ into parts and blocks
-    subnormals.py   setting numbers below float's smallest normal value to zero, where
-                    training makes them (a CPU computes on them dozens of times slower)
-    activations.py  the sigmoid from one exponential; its backward in place, its subnormals flushed
-    losses.py       binary cross-entropy on logits: one exponential for loss and gradient,
-                    log1p by a series in float32
-    layouts.py      a convolution's batch-last batch kept batch-last through Linear layers and
-                    into the loss's gradient, so that no elementwise operation mixes two layouts
+    subnormals.py   numbers below float's smallest normal value set to zero where training
+                    makes them (a CPU computes on them dozens of times slower)
+    layouts.py      a convolution's batch-last batch kept batch-last through Linear layers
     memory.py       malloc told to keep freed memory for the next step (no page faults)
     blas.py         the OpenBLAS setting the command line starts with
-
-Switch it off as a whole, and everything runs the textbook forms::
-
-    nanoae.fast.disable()              # or NANOAE_FAST=0 in the environment
-    with nanoae.fast.disabled(): ...   # for one block
-
-Off, optimizers run their per-parameter textbook rule, the sigmoid and the
-binary cross-entropy their plain forms, Linear layers and losses return arrays in
-NumPy's own order whatever their input's, ``fit`` leaves malloc's settings alone,
-and models built afterwards keep one array per parameter (no flat vector).  The tests
-hold the two paths equal (``tests/test_fast_path.py``, ``tests/test_layouts.py``).
 """
 from __future__ import annotations
 
-import contextlib
-import os
+from nanoae.fast.engine import Engine, compile  # noqa: A004
 
-from nanoae.fast import memory  # noqa: F401  (fit reaches it as fast.memory)
-
-_enabled = os.environ.get("NANOAE_FAST", "1").strip() not in ("0", "false", "no", "off")
-
-
-def enabled() -> bool:
-    """Whether the fast path is on (the default; NANOAE_FAST=0 starts with it off)."""
-    return _enabled
-
-
-def enable() -> None:
-    global _enabled
-    _enabled = True
-
-
-def disable() -> None:
-    """Run the textbook forms only: per-parameter optimizer rules, the plain sigmoid backward, and
-    one array per parameter in models built from now on."""
-    global _enabled
-    _enabled = False
-
-
-@contextlib.contextmanager
-def disabled():
-    """The textbook path for one block, then the previous setting."""
-    global _enabled
-    previous = _enabled
-    _enabled = False
-    try:
-        yield
-    finally:
-        _enabled = previous
+__all__ = ["Engine", "compile"]

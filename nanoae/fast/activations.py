@@ -1,9 +1,10 @@
 """Activations' fast forms: the same numbers as ``nanoae/layers/activations.py``, less work.
-``Sigmoid`` (and ``BCEWithLogitsLoss``, through ``fast/losses.py``) call these when the fast path is on."""
+The engine's kernels (``kernels.py``) and losses (``losses.py``) call these."""
 from __future__ import annotations
 
 from nanoae import backend
 from nanoae.fast.subnormals import flush_subnormals
+from nanoae.layers import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 
 
 def sigmoid(x):
@@ -42,3 +43,59 @@ def sigmoid_backward(dout, out):
     dx *= one_minus_out
     flush_subnormals(dx, one_minus_out)
     return dx
+
+
+def forward_in_place(activation, a, buffers):
+    """h = f(a) written over ``a`` for the activation layer ``activation`` (None: none); returns what the
+    backward needs besides h (the mask a > 0 of ReLU and LeakyReLU), kept in ``buffers``."""
+    xp = backend.xp()
+    if activation is None or isinstance(activation, Identity):
+        return None
+    if isinstance(activation, (ReLU, LeakyReLU)):
+        mask = buffers.like("mask", a, dtype=bool)
+        xp.greater(a, 0, out=mask)                                 # the derivative's 1s
+        if isinstance(activation, ReLU):
+            xp.maximum(a, 0, out=a)
+        else:
+            a[...] = xp.where(mask, a, activation.slope * a)
+        return mask
+    if isinstance(activation, Sigmoid):
+        e = buffers.like("e", a)
+        xp.abs(a, out=e)
+        xp.negative(e, out=e)
+        xp.exp(e, out=e)                                           # e^(−|a|)
+        xp.maximum(e, a >= 0, out=a)                               # e^min(a, 0): σ's numerator (see sigmoid)
+        e += 1
+        xp.divide(a, e, out=a)
+        return None
+    if isinstance(activation, Tanh):
+        xp.tanh(a, out=a)
+        return None
+    raise TypeError(f"no fast form for {activation!r}")
+
+
+def backward(activation, dout, out, mask, buffers):
+    """∂L/∂a = dout ⊙ f'(a), into a buffer, in the textbook form's order of operations (the same bits,
+    but for the sigmoid's subnormals, set to zero)."""
+    xp = backend.xp()
+    if activation is None or isinstance(activation, Identity):
+        return dout
+    da = buffers.like("da", dout)
+    if isinstance(activation, ReLU):
+        xp.multiply(dout, mask, out=da)
+    elif isinstance(activation, LeakyReLU):
+        da[...] = xp.where(mask, dout, activation.slope * dout)
+    elif isinstance(activation, Sigmoid):
+        one_minus_out = buffers.like("1-σ", out)
+        xp.subtract(1, out, out=one_minus_out)
+        xp.multiply(dout, out, out=da)
+        da *= one_minus_out                                        # (dout · σ) · (1 − σ)
+        flush_subnormals(da, one_minus_out)
+    elif isinstance(activation, Tanh):
+        square = buffers.like("1-tanh²", out)
+        xp.multiply(out, out, out=square)
+        xp.subtract(1, square, out=square)
+        xp.multiply(dout, square, out=da)                          # dout · (1 − tanh²)
+    else:
+        raise TypeError(f"no fast form for {activation!r}")
+    return da

@@ -11,51 +11,25 @@ take as long as a transposed copy — ten times a plain pass or more (measured i
 convolutional autoencoder's step at batch 1024: a ReLU's backward 12.4 ms
 where the same ReLU on one layout takes about 1 ms; ``benchmarks/RESULTS.md``).
 
-So, with the fast path on:
+So the engine (``kernels.py``, ``losses.py``) keeps each batch in its layout:
 
-* a ``Linear`` layer given a batch-last input computes its output, and its
+* a Linear kernel given a batch-last input computes its output, and its
   input's gradient, batch-last too — the same products, transposed:
-  y = (W xᵀ)ᵀ + b and ∂L/∂x = (Wᵀ doutᵀ)ᵀ (``linear_forward``, ``linear_input_grad``);
-* a loss hands its gradient back in the prediction's layout (``like``).
+  y = (W xᵀ)ᵀ + b and ∂L/∂x = (Wᵀ doutᵀ)ᵀ;
+* the loss's gradient, and every activation and mask, is allocated like the
+  array it belongs to (``Buffers.like``).
 
 Then the convolutional autoencoder's batch stays batch-last from its first
 convolution to the loss, and each layer's elementwise work reads one layout.
 The numbers are the layer's own (the same products and sums), but a product or a
 bias's column sum taken in the other order may round differently in the last
-bit: tests hold the two layouts to each other at a stated tolerance.  A C-ordered
-batch (the dense models') is untouched: there, nothing here runs.
+bit: ``tests/test_engine.py`` holds the engine to the reference at a stated
+tolerance.  A C-ordered batch (the dense models') is untouched.  (The reference
+``Linear`` computes x Wᵀ + b whatever the layout: the same numbers, slower.)
 """
 from __future__ import annotations
-
-from nanoae import backend
 
 
 def batch_last(x) -> bool:
     """Whether the (N, features) matrix ``x`` is stored column by column (a batch-last view)."""
     return x.ndim == 2 and bool(x.flags.f_contiguous) and not bool(x.flags.c_contiguous)
-
-
-def linear_forward(x, weight, bias):
-    """y = x Wᵀ + b for a batch-last x, computed as (W xᵀ)ᵀ: batch-last too."""
-    out = (weight @ x.T).T                            # (out, N) in rows, read as (N, out)
-    out += bias
-    return out
-
-
-def linear_input_grad(dout, weight):
-    """∂L/∂x = dout W, computed as (Wᵀ doutᵀ)ᵀ: batch-last, like the x it belongs to."""
-    return (weight.T @ dout.T).T
-
-
-def like(reference, values):
-    """``values`` in the memory layout of ``reference`` (same shape): itself when the layouts match,
-    else a copy."""
-    if _same_layout(reference, values):
-        return values
-    out = backend.xp().empty_like(reference, dtype=values.dtype)
-    out[...] = values
-    return out
-
-
-def _same_layout(a, b) -> bool:
-    return tuple(a.strides) == tuple(b.strides) or (bool(a.flags.c_contiguous) and bool(b.flags.c_contiguous))

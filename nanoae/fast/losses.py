@@ -1,4 +1,16 @@
-"""Binary cross-entropy on logits, fast: one exponential shared by the loss and its gradient,
+"""The engine's losses: the value and the gradient of the objective's loss, into buffers, and
+fused with the output sigmoid's backward where there is one.
+
+``LossKernel.for_loss(loss)`` knows ``MSELoss``, ``BCELoss`` and ``BCEWithLogitsLoss``
+(any reduction); any other loss runs its own forward and backward.  Given the
+decoder's last activation σ, the MSE's gradient is multiplied by σ(1 − σ) in the
+textbook's order (the same bits, subnormals set to zero), and binary
+cross-entropy's becomes (σ − x)·scale, its derivative with respect to the logit —
+what (σ − x)/(σ(1 − σ)) · σ(1 − σ) is in exact arithmetic, without the clip to
+[ε, 1 − ε] that the probability form needs (so it differs from the reference's
+where σ saturates, and in the last bits elsewhere; tests hold it at a tolerance).
+
+Binary cross-entropy on logits, fast: one exponential shared by the loss and its gradient,
 and log(1 + u) by a short series where NumPy's own is slow.
 
 The textbook form (``nanoae.functional.bce_with_logits_terms`` and ``BCEWithLogitsLoss``)
@@ -21,7 +33,11 @@ from __future__ import annotations
 import numpy as np
 
 from nanoae import backend
-from nanoae.fast.activations import exp_minus_abs
+from nanoae.fast.activations import exp_minus_abs, sigmoid_from
+from nanoae.fast.subnormals import flush_subnormals
+from nanoae.layers import Sigmoid
+from nanoae.losses import BCELoss, BCEWithLogitsLoss, MSELoss
+from nanoae.losses.base import reduce, reduction_scale
 
 ODD_RECIPROCALS = (1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3)
 
@@ -52,3 +68,65 @@ def bce_with_logits_terms(logits, target):
     terms -= logits * target
     terms += log1p_unit(e)
     return terms, e
+
+
+class LossKernel:
+    """A loss's ``forward(pred, target) -> L`` and ``backward() -> ∂L/∂pred`` (or ∂L/∂a, the logit,
+    when fused with the output sigmoid: ``fused`` says which), each gradient in pred's memory layout."""
+
+    fused = False
+
+    def __init__(self, loss, buffers, output_activation=None):
+        self.loss, self.buffers = loss, buffers
+        self.fused = isinstance(output_activation, Sigmoid) and type(loss) in (MSELoss, BCELoss)
+
+    @staticmethod
+    def known(loss) -> bool:
+        return type(loss) in (MSELoss, BCELoss, BCEWithLogitsLoss)
+
+    def forward(self, pred, target):
+        xp, kind = backend.xp(), type(self.loss)
+        self.pred, self.target = pred, target
+        if kind is MSELoss:
+            diff = self.buffers.like("diff", pred)
+            xp.subtract(pred, target, out=diff)                      # x̂ − x
+            self.diff = diff
+            square = self.buffers.like("terms", pred)
+            xp.multiply(diff, diff, out=square)
+            return reduce(square, self.loss.reduction)
+        if kind is BCELoss:
+            eps = float(xp.finfo(pred.dtype).eps)
+            p = self.buffers.like("p", pred)
+            xp.clip(pred, eps, 1 - eps, out=p)
+            terms = -(target * xp.log(p) + (1 - target) * xp.log(1 - p))     # the reference's formula
+            self.p = p
+            return reduce(terms, self.loss.reduction)
+        terms, self.e = bce_with_logits_terms(pred, target)                 # BCEWithLogitsLoss
+        return reduce(terms, self.loss.reduction)
+
+    def backward(self):
+        xp, kind = backend.xp(), type(self.loss)
+        pred, target = self.pred, self.target
+        scale = reduction_scale(pred.shape, self.loss.reduction)
+        grad = self.buffers.like("grad", pred)
+        if kind is MSELoss:
+            xp.multiply(self.diff, 2.0 * scale, out=grad)                    # 2 (x̂ − x) · scale
+            if self.fused:                                                   # · σ(1 − σ), as the layer would
+                one_minus = self.buffers.like("1-σ", pred)
+                xp.subtract(1, pred, out=one_minus)
+                grad *= pred
+                grad *= one_minus
+                flush_subnormals(grad, one_minus)
+            return grad
+        if kind is BCELoss:
+            if self.fused:
+                xp.subtract(pred, target, out=grad)                          # ∂L/∂a = (σ − x) · scale
+                grad *= scale
+                return grad
+            p = self.p
+            grad[...] = (p - target) / (p * (1 - p)) * scale
+            return grad
+        p = sigmoid_from(self.e, pred)                                       # σ(s), the reference's bits
+        xp.subtract(p, target, out=grad)
+        grad *= scale                                                        # (σ(s) − x) · scale
+        return grad

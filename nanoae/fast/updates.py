@@ -1,49 +1,76 @@
-"""The optimizers' updates, fast: in place over whole vectors, one thread per core, in cache-sized blocks.
+"""The optimizers' rules, fast: in place over all of θ, one thread per core, in cache-sized blocks.
 
 Each kernel below is the rule its optimizer's ``update`` writes in the
 lecture's form (``nanoae/optim/``), rewritten as a sequence of in-place
 vector operations through one scratch vector, so that a step allocates nothing
-the size of a weight matrix.  ``step(optimizer, lr)`` runs the optimizer's
-``fast_update`` over each segment of its model's parameters (one segment, all
-P numbers, when the model stores them flat: ``storage.py``), cut into a part
-per thread and a block per cache-full (``threads.py``); every 8th step the
-momenta's subnormal numbers are set to zero (``subnormals.py``).
+the size of a weight matrix.  ``Updater(optimizer).step()`` does what
+``optimizer.step()`` does — clip the gradient's norm if asked, take this step's
+learning rate, apply the rule, count the step — with the kernel over each
+segment of the model's parameters (one segment, all P numbers, for a model:
+``nanoae/parameters.py``), cut into a part per thread and a block per cache-full
+(``threads.py``); every 8th step the momenta's subnormal numbers are set to
+zero (``subnormals.py``).  An optimizer it has no kernel for (a subclass, say)
+runs its own ``step``.
 
 SGD's kernel does the textbook's arithmetic in the textbook's order: the same
 bits.  Adam's folds the bias corrections into two scalars,
     (m / (√v · 1/√(1 − β2^t) + ε)) · η/(1 − β1^t)   for   η m̂ / (√v̂ + ε),
-which rounds differently in the last bit; ``tests/test_fast_path.py`` holds the
+which rounds differently in the last bit; ``tests/test_engine.py`` holds the
 two trajectories together at a stated tolerance.
 """
 from __future__ import annotations
 
 import math
-import weakref
 
 from nanoae import backend
 from nanoae.fast.subnormals import flush_due, flush_subnormals
 from nanoae.fast.threads import blocks, cpu_threads, parts, run_parallel
+from nanoae.optim import SGD, Adam, AdamW
+from nanoae.optim.clip import clip_grad_norm
 
-_scratch = weakref.WeakKeyDictionary()      # optimizer -> one scratch vector per segment
+
+class Updater:
+    """``optimizer.step()``, fast: the same rule over whole vectors (the state stays the optimizer's)."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.kernel = {SGD: _sgd, Adam: _adam, AdamW: _adamw}.get(type(optimizer))
+        self.scratch = [segment.zeros() for segment in optimizer.segments] if self.kernel else None
+
+    def step(self) -> None:
+        optimizer = self.optimizer
+        if self.kernel is None:
+            optimizer.step()
+            return
+        if optimizer.clip_norm is not None:
+            optimizer.last_grad_norm = clip_grad_norm([s.grads for s in optimizer.segments], optimizer.clip_norm)
+        lr = optimizer.current_lr()
+        flush = flush_due(optimizer.step_count)
+        cores = cpu_threads()
+        for index, segment in enumerate(optimizer.segments):
+            state = {key: vectors[index] for key, vectors in optimizer.buffers.items()}
+            scratch = self.scratch[index]
+
+            def update_part(part):
+                for block in blocks(part):
+                    self.kernel(optimizer, segment.params[block], segment.grads[block],
+                                {key: vector[block] for key, vector in state.items()}, scratch[block], lr, flush)
+
+            run_parallel(update_part, parts(segment.size, cores))
+        optimizer.step_count += 1
 
 
-def step(optimizer, lr: float) -> None:
-    """One update of every parameter of ``optimizer``'s model, by its ``fast_update``."""
-    if optimizer not in _scratch:
-        _scratch[optimizer] = [segment.zeros() for segment in optimizer.segments]
-    flush = flush_due(optimizer.step_count)
-    cores = cpu_threads()
-    for index, segment in enumerate(optimizer.segments):
-        state = {key: vectors[index] for key, vectors in optimizer.buffers.items()}
-        scratch = _scratch[optimizer][index]
+def _sgd(opt, param, grad, state, scratch, lr, flush):
+    sgd(param, grad, state.get("velocity"), scratch, lr, opt.momentum, opt.nesterov, opt.weight_decay, flush)
 
-        def update_part(part):
-            for block in blocks(part):
-                optimizer.fast_update(segment.params[block], segment.grads[block],
-                                      {key: vector[block] for key, vector in state.items()},
-                                      scratch[block], lr, flush)
 
-        run_parallel(update_part, parts(segment.size, cores))
+def _adam(opt, param, grad, state, scratch, lr, flush):
+    adam(param, grad, state["m"], state["v"], scratch, lr, opt.beta1, opt.beta2, opt.eps, opt.step_count + 1, flush)
+
+
+def _adamw(opt, param, grad, state, scratch, lr, flush):
+    decay_weights(param, lr, opt.weight_decay)
+    _adam(opt, param, grad, state, scratch, lr, flush)
 
 
 def adam(param, grad, m, v, scratch, lr: float, beta1: float, beta2: float, eps: float, t: int,

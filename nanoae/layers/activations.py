@@ -5,8 +5,7 @@ and Tanh their own output.
 """
 from __future__ import annotations
 
-from nanoae import backend, fast
-from nanoae.fast import activations as fast_activations
+from nanoae import backend
 from nanoae.functional import sigmoid
 from nanoae.layers.base import Layer
 
@@ -52,22 +51,13 @@ class LeakyReLU(_Elementwise):
 
 
 class Sigmoid(_Elementwise):
-    """σ(x) = 1 / (1 + e^(−x));  σ'(x) = σ(x)(1 − σ(x)).
-
-    Stable for any x (``nanoae.functional.sigmoid``).  With the fast path on,
-    forward runs ``nanoae.fast.activations.sigmoid`` (the same bits from one
-    exponential instead of two) and backward ``sigmoid_backward`` (the same
-    numbers, computed in place, with the subnormal ones a saturated σ makes
-    set to zero).
-    """
+    """σ(x) = 1 / (1 + e^(−x));  σ'(x) = σ(x)(1 − σ(x)).  Stable for any x (``nanoae.functional.sigmoid``)."""
 
     def _forward(self, x):
-        out = fast_activations.sigmoid(x) if fast.enabled() else sigmoid(x)
+        out = sigmoid(x)
         return out, out
 
     def _backward(self, dout, out):
-        if fast.enabled():
-            return fast_activations.sigmoid_backward(dout, out)
         return dout * out * (1 - out)                # dout · σ(1 − σ)
 
 

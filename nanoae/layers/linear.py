@@ -8,13 +8,10 @@ Backward, given dout = ∂L/∂y ∈ R^(B×out):
     ∂L/∂W = doutᵀ x       ∈ R^(out×in)
     ∂L/∂b = Σ_batch dout  ∈ R^out
     ∂L/∂x = dout W        ∈ R^(B×in)     (None when ``input_grad`` is off: x is data, see base.py)
-With the fast path on, a batch-last x (a flattened convolution's output) gives a batch-last
-output and ∂L/∂x: the same products, transposed (``nanoae/fast/layouts.py``).
 """
 from __future__ import annotations
 
-from nanoae import backend, fast
-from nanoae.fast import layouts
+from nanoae import backend
 from nanoae.initializers import initialize
 from nanoae.layers.base import Layer
 
@@ -31,8 +28,6 @@ class Linear(Layer):
     def forward(self, x):
         self._check_input(x)
         self.cache = x
-        if fast.enabled() and layouts.batch_last(x):                   # a convolution's batch: keep its layout
-            return layouts.linear_forward(x, self.params["W"], self.params["b"])
         return x @ self.params["W"].T + self.params["b"]               # (B, out)
 
     def backward(self, dout):
@@ -42,8 +37,6 @@ class Linear(Layer):
         self.grads["b"] += dout.sum(axis=0)                             # ∂L/∂b = Σ dout:  (out,)
         if not self.input_grad:
             return None
-        if fast.enabled() and layouts.batch_last(x):
-            return layouts.linear_input_grad(dout, self.params["W"])
         return dout @ self.params["W"]                                  # ∂L/∂x = dout W:  (B, in)
 
     def _check_input(self, x):

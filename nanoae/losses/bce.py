@@ -14,17 +14,10 @@ or 1 can then still learn.  Where outputs saturate, prefer BCEWithLogitsLoss.
 ``BCEWithLogitsLoss`` takes the logit s (p = σ(s)) and never forms p:
     ℓ = max(s, 0) − s·x + log(1 + e^(−|s|))        (no overflow for any s)
     ∂ℓ/∂s = σ(s) − x
-With the fast path on it computes e^(−|s|) once for both, and log(1 + ·) by a
-series in float32 (``nanoae/fast/losses.py``: within 2 units of the last place
-of the textbook value; the gradient is the same bits).  With the fast path on, both hand
-their gradient back in the prediction's memory layout (``nanoae/fast/layouts.py``).
 """
 from __future__ import annotations
 
-from nanoae import backend, fast
-from nanoae.fast import activations as fast_activations
-from nanoae.fast import layouts
-from nanoae.fast import losses as fast_losses
+from nanoae import backend
 from nanoae.functional import bce_with_logits_terms, sigmoid
 from nanoae.losses.base import Loss, check_finite, check_pair, check_unit_interval, reduce, reduction_scale
 
@@ -44,8 +37,7 @@ class BCELoss(Loss):
 
     def backward(self, dloss=1.0):
         p, target = self._cached()
-        grad = (p - target) / (p * (1 - p)) * (reduction_scale(p.shape, self.reduction) * dloss)
-        return layouts.like(p, grad) if fast.enabled() else grad          # in x̂'s layout (fast/layouts.py)
+        return (p - target) / (p * (1 - p)) * (reduction_scale(p.shape, self.reduction) * dloss)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -54,16 +46,9 @@ class BCEWithLogitsLoss(Loss):
             check_pair(logits, target, "BCEWithLogitsLoss")
             check_finite("BCEWithLogitsLoss", logits=logits, target=target)
             check_unit_interval("BCEWithLogitsLoss", target=target)
-        if fast.enabled():
-            terms, exp_minus_abs = fast_losses.bce_with_logits_terms(logits, target)
-            self.cache = (logits, target, exp_minus_abs)                 # e^(−|s|), for σ(s) in backward
-        else:
-            terms = bce_with_logits_terms(logits, target)
-            self.cache = (logits, target, None)
-        return reduce(terms, self.reduction)
+        self.cache = (logits, target)
+        return reduce(bce_with_logits_terms(logits, target), self.reduction)
 
     def backward(self, dloss=1.0):
-        logits, target, exp_minus_abs = self._cached()
-        p = sigmoid(logits) if exp_minus_abs is None else fast_activations.sigmoid_from(exp_minus_abs, logits)
-        grad = (p - target) * (reduction_scale(logits.shape, self.reduction) * dloss)
-        return layouts.like(logits, grad) if fast.enabled() else grad     # in the logits' layout
+        logits, target = self._cached()
+        return (sigmoid(logits) - target) * (reduction_scale(logits.shape, self.reduction) * dloss)   # σ(s) − x

@@ -1,16 +1,16 @@
-"""What every model shares: it owns its parameters' memory, and its input is data.
+"""What every model shares: it owns θ and g, and its input is data.
 
 A model (``Autoencoder``, ``VAE``) is built from layers and is itself a Layer.
 When it is built:
 
-* it takes its layers' parameters into its own storage, once
-  (``nanoae/fast/storage.py``: θ and g as two flat vectors, each layer's arrays
-  views of them).  From then on an array taken from any of its layers'
-  ``params`` or ``grads`` is the live one, whatever optimizers, ``fit`` calls
-  or checkpoint restores follow.  (Arrays taken from a layer *before* it was
-  put into a model are the layer's old ones: take them from the model.)  With
-  the fast path off (``nanoae.fast.disable()``) each parameter stays an array
-  of its own.
+* it takes its layers' parameters into θ ∈ R^P and their gradients into
+  g ∈ R^P, two flat vectors, once (``nanoae/parameters.py``); each layer's
+  ``W`` and ``b`` are views of them from then on.  ``model.theta`` and
+  ``model.grad`` are the lecture's θ and ∇_θ L.  An array taken from any of its
+  layers' ``params`` or ``grads`` is the live one, whatever optimizers, ``fit``
+  calls, engines or checkpoint restores follow.  (Arrays taken from a layer
+  *before* it was put into a model are the layer's old ones: take them from the
+  model.)
 * it sets ``input_grad`` off on its first layer: its input x is data, so
   backward fills every parameter's gradient but does not compute ∂L/∂x, and
   returns None.  Set ``model.input_grad = True`` when you want ∂L/∂x
@@ -18,9 +18,8 @@ When it is built:
 """
 from __future__ import annotations
 
-from nanoae import fast
-from nanoae.fast.storage import FlatParameters
 from nanoae.layers.base import Layer
+from nanoae.parameters import FlatParameters
 
 
 class Model(Layer):
@@ -28,8 +27,19 @@ class Model(Layer):
         """Subclasses set their layers as attributes first, then call this."""
         super().__init__()
         self.config = dict(config or {})          # how the model was built, for saving and rebuilding
-        self.storage = FlatParameters(self) if fast.enabled() else None
+        self.storage = FlatParameters(self)       # θ and g; every layer's arrays are views of them
         self.input_grad = False
+
+    @property
+    def theta(self):
+        """θ ∈ R^P: every parameter, one after another (``named_parameters`` order).  Writing into it
+        writes the layers' weights."""
+        return self.storage.params
+
+    @property
+    def grad(self):
+        """g = ∂L/∂θ ∈ R^P, in θ's order: what the last backward filled in."""
+        return self.storage.grads
 
     @property
     def input_grad(self) -> bool:
@@ -41,19 +51,16 @@ class Model(Layer):
         self.encoder.input_grad = value
 
     def __getstate__(self) -> dict:
-        """Pickling copies every array apart; the storage is left out and made again when unpickled."""
+        """Pickling copies every array apart; θ and g are left out and made again when unpickled."""
         state = dict(self.__dict__)
-        state["storage"] = state["storage"] is not None
+        del state["storage"]
         return state
 
     def __setstate__(self, state: dict) -> None:
-        flat = state.pop("storage")
+        state.pop("storage", None)                # pickles from before θ was always flat said True/False here
         self.__dict__.update(state)
-        self.storage = FlatParameters(self) if flat else None     # the layers' arrays become its views again
+        self.storage = FlatParameters(self)       # the layers' arrays become its views again
 
     def zero_grad(self) -> None:
-        """Set every gradient to zero (one fill when the parameters are stored flat)."""
-        if self.storage is not None:
-            self.storage.grads.fill(0)
-        else:
-            super().zero_grad()
+        """g ← 0: every gradient, in one fill."""
+        self.storage.grads.fill(0)

@@ -8,22 +8,19 @@ With gradient g at step t = 1, 2, ...:
 AdamW first decays the weights, decoupled from the gradient:
     θ ← θ (1 − η λ)
 
-``update`` is these lines, per parameter.  ``fast_update`` (the default form)
-is the same rule over whole vectors in place (``nanoae/fast/updates.py``); it
-folds the bias corrections into two scalars, so it rounds differently in the
-last bit: the two forms' trajectories agree to float rounding (tested).
+``update`` is these lines, per parameter.  (The fast engine's form of the same
+rule, over all of θ in place, is ``nanoae/fast/updates.py``.)
 """
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.fast import updates
 from nanoae.optim.base import Optimizer
 
 
 class Adam(Optimizer):
     def __init__(self, model, lr=1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 clip_norm: float | None = None, form: str = "fast"):
-        super().__init__(model, lr, clip_norm, form)
+                 clip_norm: float | None = None):
+        super().__init__(model, lr, clip_norm)
         beta1, beta2 = betas
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError(f"betas must lie in [0, 1), got {betas}")
@@ -40,15 +37,11 @@ class Adam(Optimizer):
         m_hat, v_hat = m / (1 - self.beta1 ** t), v / (1 - self.beta2 ** t)
         param -= lr * m_hat / (backend.xp().sqrt(v_hat) + self.eps)       # θ ← θ − η m̂ / (√v̂ + ε)
 
-    def fast_update(self, param, grad, state, scratch, lr, flush):
-        updates.adam(param, grad, state["m"], state["v"], scratch, lr, self.beta1, self.beta2, self.eps,
-                     self.step_count + 1, flush)
-
 
 class AdamW(Adam):
     def __init__(self, model, lr=1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.01, clip_norm: float | None = None, form: str = "fast"):
-        super().__init__(model, lr, betas, eps, clip_norm, form)
+                 weight_decay: float = 0.01, clip_norm: float | None = None):
+        super().__init__(model, lr, betas, eps, clip_norm)
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
         self.weight_decay = weight_decay
@@ -56,7 +49,3 @@ class AdamW(Adam):
     def update(self, param, grad, state, lr):
         param *= 1 - lr * self.weight_decay                   # θ ← θ (1 − ηλ)
         super().update(param, grad, state, lr)
-
-    def fast_update(self, param, grad, state, scratch, lr, flush):
-        updates.decay_weights(param, lr, self.weight_decay)
-        super().fast_update(param, grad, state, scratch, lr, flush)

@@ -7,49 +7,41 @@ An optimizer updates the model's own arrays in place and never replaces them:
 an array taken from ``layer.params`` is the one being trained, and any number
 of optimizers can work on one model (each with its own state).
 
-Each rule has two forms, chosen by ``form``:
-
-* ``"textbook"``: ``update(param, grad, state, lr)`` once per parameter, written
-  as the rule's formulas — the form to step through in a debugger;
-* ``"fast"`` (the default): the same rule as in-place vector operations over
-  all parameters at once (``fast_update``, in ``nanoae/fast/updates.py``).
-  When the fast path is switched off (``nanoae.fast.disable()``), it runs the
-  textbook form.
-
 ``step()`` optionally clips the global gradient norm, asks the schedule for
-this step's learning rate, and applies the rule.  Per-parameter state
-(momentum, moments) lives in ``self.state[name][key]``, keyed like
-``model.named_parameters()``, in the model's memory layout: one vector per key
-when the model stores its parameters flat (``nanoae/fast/storage.py``), so the
-fast form updates it whole while the textbook form reads each parameter's part.
+this step's learning rate, and applies the rule — ``update(param, grad, state,
+lr)``, written as the rule's formulas — to each parameter in turn.  That is all
+that runs here; the fast engine (``nanoae/fast/``, ``fit(engine="fast")``)
+applies the same rule to all of θ at once, from its own code, and tests hold
+the two equal.
+
+Per-parameter state (momentum, moments) lives in ``self.state[name][key]``,
+keyed like ``model.named_parameters()``.  It is stored like θ
+(``nanoae/parameters.py``): one vector ``self.buffers[key][0]`` of P numbers
+per kind of state, each parameter's state a view of its part — so a model's
+whole state is as plain as its θ, and a checkpoint saves it by name.
 """
 from __future__ import annotations
 
-from nanoae import fast
-from nanoae.fast import storage, updates
+from nanoae import parameters
 from nanoae.optim.clip import clip_grad_norm
-
-FORMS = ("fast", "textbook")
 
 
 class Optimizer:
-    def __init__(self, model, lr=1e-3, clip_norm: float | None = None, form: str = "fast"):
+    def __init__(self, model, lr=1e-3, clip_norm: float | None = None):
         if not callable(lr) and not float(lr) > 0:
             raise ValueError(f"learning rate must be positive, got {lr}")
         if clip_norm is not None and not clip_norm > 0:
             raise ValueError(f"clip_norm must be positive, got {clip_norm}")
-        if form not in FORMS:
-            raise ValueError(f"unknown form {form!r}; choose 'fast' (the default) or 'textbook'")
         self.model = model
         self.lr = lr                      # a float, or a schedule: step -> learning rate
-        self.clip_norm, self.form = clip_norm, form
+        self.clip_norm = clip_norm
         self.step_count = 0
         self.last_grad_norm = None
-        self.segments = storage.segments(model)        # how the model keeps its parameters in memory
+        self.segments = parameters.segments(model)     # how the model keeps its parameters in memory
         if not self.segments:
             raise ValueError(f"{model!r} has no parameters to optimize")
         self.params, self.grads = {}, {}                # name -> the model's own arrays
-        for name, layer, key in storage.parameter_slots(model):
+        for name, layer, key in parameters.parameter_slots(model):
             self.params[name], self.grads[name] = layer.params[key], layer.grads[key]
         self.state: dict = {name: {} for name in self.params}    # name -> {key: array like the parameter}
         self.buffers: dict = {}                                  # key -> [one vector per segment]
@@ -72,17 +64,10 @@ class Optimizer:
         if self.clip_norm is not None:
             self.last_grad_norm = clip_grad_norm([segment.grads for segment in self.segments], self.clip_norm)
         lr = self.current_lr()
-        if self.form == "fast" and fast.enabled():
-            updates.step(self, lr)
-        else:
-            for name, param in self.params.items():
-                self.update(param, self.grads[name], self.state[name], lr)
+        for name, param in self.params.items():
+            self.update(param, self.grads[name], self.state[name], lr)
         self.step_count += 1
 
     def update(self, param, grad, state: dict, lr: float) -> None:
-        """The textbook rule for one parameter: θ ← θ − (this optimizer's step), in place."""
-        raise NotImplementedError
-
-    def fast_update(self, param, grad, state: dict, scratch, lr: float, flush: bool) -> None:
-        """The same rule over a slice of the flat vectors, in place (``nanoae/fast/updates.py``)."""
+        """The rule for one parameter: θ ← θ − (this optimizer's step), in place."""
         raise NotImplementedError

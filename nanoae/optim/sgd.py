@@ -5,20 +5,18 @@ With gradient g, velocity v (starts at 0), momentum μ, weight decay λ:
     v ← μ v + g
     θ ← θ − η v                  (classical momentum; plain SGD when μ = 0)
     θ ← θ − η (g + μ v)          (Nesterov)
-These are PyTorch's conventions, so settings carry over.  ``fast_update`` does
-the same arithmetic in the same order, in place (``nanoae/fast/updates.py``):
-the two forms give the same bits.
+These are PyTorch's conventions, so settings carry over.  (The fast engine's
+form, ``nanoae/fast/updates.py``, does the same arithmetic in the same order.)
 """
 from __future__ import annotations
 
-from nanoae.fast import updates
 from nanoae.optim.base import Optimizer
 
 
 class SGD(Optimizer):
     def __init__(self, model, lr=0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, clip_norm: float | None = None, form: str = "fast"):
-        super().__init__(model, lr, clip_norm, form)
+                 weight_decay: float = 0.0, clip_norm: float | None = None):
+        super().__init__(model, lr, clip_norm)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0:
@@ -36,7 +34,3 @@ class SGD(Optimizer):
             v[...] = self.momentum * v + g                                      # v ← μv + g
             g = g + self.momentum * v if self.nesterov else v                   # Nesterov: g + μv
         param -= lr * g                                                         # θ ← θ − η·step
-
-    def fast_update(self, param, grad, state, scratch, lr, flush):
-        updates.sgd(param, grad, state.get("velocity"), scratch, lr, self.momentum, self.nesterov,
-                    self.weight_decay, flush)

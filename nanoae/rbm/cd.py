@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nanoae import backend, fast
+from nanoae import backend
 from nanoae.optim import SGD
 from nanoae.rbm.rbm import RBM
 from nanoae.training.progress import Progress
@@ -144,8 +144,6 @@ def train_rbm(rbm: RBM, data, settings: CDSettings | None = None, *, held_out=No
     data = check_visible_data(data, rbm.n_visible)
     held_out = check_visible_data(held_out, rbm.n_visible, "the held-out data") if held_out is not None else None
     n = data.shape[0]
-    if fast.enabled():
-        fast.memory.reuse_freed_memory()            # as in fit: each step's temporaries reuse the last step's memory
     optimizer = optimizer or settings.optimizer(rbm)
     order_rng = order_rng or np.random.default_rng(seed)
     steps = -(-n // settings.batch_size)

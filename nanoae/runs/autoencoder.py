@@ -48,6 +48,7 @@ class TrainConfig:
     l1: float = 0.0                 # L1 activity penalty on the code (sparse codes)
     weight_decay: float = 0.0       # ½λ‖W‖² on every weight matrix
     contractive: float = 0.0        # λ_c‖J_f(x)‖²_F on the encoder's Jacobian (dense encoders)
+    engine: str = "fast"            # the training step: "fast" (nanoae/fast/) or "reference" (the layers' own code)
 
     def __post_init__(self):
         if self.lr is None:
@@ -97,7 +98,7 @@ def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, 
     objective = Reconstruction(get_loss(config.loss, check_inputs=False), l1=config.l1,
                                weight_decay=config.weight_decay, contractive=config.contractive)
     history = fit(model, train, test, objective=objective, epochs=config.epochs, batch_size=config.batch_size,
-                  lr=config.lr, seed=config.seed, progress=progress, stream=stream,
+                  lr=config.lr, seed=config.seed, progress=progress, stream=stream, engine=config.engine,
                   **checkpointing(config, out, "ae", resume))
     seconds = time.perf_counter() - started
 

@@ -22,6 +22,7 @@ from nanoae import backend
 from nanoae.data import DATASET_NAMES, check_batch_size, load_dataset
 from nanoae.files import is_temporary
 from nanoae.plots import require_matplotlib
+from nanoae.training.fit import ENGINES
 
 
 def check_settings(config) -> None:
@@ -35,6 +36,8 @@ def check_settings(config) -> None:
         raise ValueError(f"learning rate must be positive, got {config.lr}")
     if config.checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be ≥ 0, got {config.checkpoint_every}")
+    if config.engine not in ENGINES:
+        raise ValueError(f"unknown engine {config.engine!r}; choose {' or '.join(ENGINES)}")
 
 
 def contents(out: Path) -> list:

@@ -74,6 +74,7 @@ class PretrainConfig:
     data_dir: str | None = None
     download: bool = False
     checkpoint_every: int = 1       # every epoch: what makes --resume possible
+    engine: str = "fast"            # fine-tuning's training step: "fast" (nanoae/fast/) or "reference"
 
     def validate(self) -> None:
         check_settings(self)
@@ -165,7 +166,7 @@ def _fine_tune(config, arm: str, model, folder: Path, train, test, progress, str
                   batch_size=batch_size, seed=config.seed, progress=progress, stream=stream,
                   checkpoint=checkpoint, checkpoint_every=config.checkpoint_every,
                   resume=checkpoint if checkpoint.is_file() else None,
-                  config={"model": "ae", "arm": arm}, label=f"({arm}) {ARMS[arm][2:]}")
+                  config={"model": "ae", "arm": arm}, label=f"({arm}) {ARMS[arm][2:]}", engine=config.engine)
     scores = autoencoder_scores(model, train, test)
     result = {"arm": arm, "name": ARMS[arm], "squared_error_per_image": scores["squared_error_per_image"],
               "5nn_accuracy": scores["5nn_accuracy"],

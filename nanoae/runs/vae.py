@@ -46,6 +46,7 @@ class VAEConfig:
     download: bool = False
     checkpoint_every: int = 0
     iw_samples: list = field(default_factory=lambda: [1, 50, 500])
+    engine: str = "fast"                   # the training step: "fast" (nanoae/fast/) or "reference"
 
     def validate(self) -> None:
         if len(self.sizes) < 3 or self.sizes[0] != 784:
@@ -87,7 +88,7 @@ def _run(config: VAEConfig, out: Path, figures: bool, progress: bool, stream, re
     started = time.perf_counter()
     history = fit(model, train, test, objective=ELBO(config.beta, config.warmup_epochs), epochs=config.epochs,
                   batch_size=config.batch_size, lr=config.lr, seed=config.seed, progress=progress, stream=stream,
-                  **checkpointing(config, out, "vae", resume))
+                  engine=config.engine, **checkpointing(config, out, "vae", resume))
     seconds = time.perf_counter() - started
 
     evaluation_started = time.perf_counter()

@@ -1,13 +1,19 @@
 """Training: the loop that reads like the algorithm.
 
     for epoch in 1..E:
-        for each minibatch x (shuffled afresh each epoch):
+        for each minibatch x (shuffled afresh each epoch):      train_epoch, below
+            optimizer.zero_grad()                 # g ← 0
             L = objective.forward(model, x)       # e.g. loss(model(x), x), or the VAE's −ELBO
-            objective.backward(model)             # fills ∂L/∂θ for every θ (not ∂L/∂x: x is data)
+            objective.backward(model)             # g = ∂L/∂θ for every θ (not ∂L/∂x: x is data)
             optimizer.step()                      # θ ← θ − update
         record the mean train loss (and its terms) and the test loss
 
-``fit`` returns a ``History``.  Same seed, same backend, same data ⇒ the same
+``fit`` returns a ``History``; around the loop it keeps checkpoints, resumes and
+reports progress.  ``engine="reference"`` (the default) runs exactly those four
+lines, through the layers' own code — what you step into in a debugger.
+``engine="fast"`` runs the same step compiled by ``nanoae.fast.compile``
+(fused across layers, buffers allocated once, one update over all of θ): the
+same arithmetic to rounding, on the same arrays, several times less work per step.  Same seed, same backend, same data ⇒ the same
 losses, bit for bit, on NumPy.  With ``checkpoint=path`` it saves a checkpoint
 every ``checkpoint_every`` epochs (and after the last); ``resume=path`` carries
 on from one, and the resumed run reproduces the uninterrupted one bit for bit.
@@ -24,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from nanoae import fast
 from nanoae.data import BatchIterator, ImageDataset, check_batch_size
 from nanoae.losses import LOSSES, get_loss
 from nanoae.optim import Adam, Optimizer
@@ -85,11 +90,59 @@ def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
     check_batch_size(batch_size, len(train))
 
 
+def train_epoch(model, objective, optimizer, batches, epoch: int, engine=None, bar=None) -> tuple[float, dict]:
+    """One pass over the minibatches; the summed loss (weighted by batch size) and terms."""
+    total, terms = 0.0, {}
+    for step, (x, _) in enumerate(batches, start=1):
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
+            if engine is None:                               # the reference step, as the lecture writes it
+                optimizer.zero_grad()                        # g ← 0
+                L = objective.forward(model, x)              # forward pass: L(θ; x)
+                objective.backward(model)                    # backward pass: g = ∂L/∂θ
+            else:
+                L = engine.forward_backward(x)               # the same, compiled (nanoae/fast/engine.py)
+        L = finite_loss(L, epoch, step, optimizer)
+        if engine is None:
+            optimizer.step()                                 # θ ← θ − η · (the optimizer's rule)
+        else:
+            engine.update()
+        total += L * len(x)
+        _add_terms(terms, objective.terms(), len(x))
+        if bar:
+            bar.step(L, len(x))
+    return total, terms
+
+
+def finite_loss(L, epoch: int, step: int, optimizer) -> float:
+    """L as a float, or ``DivergedError`` when it is NaN or infinite."""
+    L = float(L)
+    if not math.isfinite(L):
+        raise DivergedError(
+            f"training diverged at epoch {epoch}, step {step}: the loss became {L}. "
+            f"The learning rate ({optimizer.current_lr():g}) is most likely too high; "
+            "try one 3-10 times smaller")
+    return L
+
+
+ENGINES = ("reference", "fast")
+
+
+def compile_step(engine: str, model, objective, optimizer):
+    """None for the reference step (``train_epoch`` writes it out), or the fast engine's compiled step."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose 'reference' (the layers' own code, the default) "
+                         "or 'fast' (the compiled step of nanoae/fast/)")
+    if engine == "reference":
+        return None
+    from nanoae import fast                                  # the engine lives above the maths
+    return fast.compile(model, objective, optimizer)
+
+
 def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs: int = 10,
         batch_size: int = 128, loss: str = "mse", objective=None, optimizer: Optimizer | None = None,
         lr: float = 1e-3, seed: int = 0, progress: bool = True, stream=None,
         on_epoch=None, checkpoint=None, checkpoint_every: int = 1, resume=None,
-        config: dict | None = None, label: str | None = None) -> History:
+        config: dict | None = None, label: str | None = None, engine: str = "reference") -> History:
     """Train ``model`` on ``train``; returns the per-epoch History.
 
     The objective defaults to ``Reconstruction(loss)`` (an autoencoder); pass
@@ -99,13 +152,14 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
     ``on_epoch(epoch, history)`` is called after every epoch.  ``config`` (any
     JSON-able dict) is stored in the checkpoints.  ``label`` names the model on
     the progress lines (e.g. "denoising AE"), for runs that train several.
+    ``engine``: "reference" (the layers' own code, step by step) or "fast" (the
+    compiled step of ``nanoae/fast/``; the command line's default).
     """
     _check_settings(model, train, test, epochs, batch_size, loss if objective is None else None)
     if objective is None:        # data checked by construction; the loss value is checked below
         objective = Reconstruction(get_loss(loss, check_inputs=False))
     optimizer = optimizer or Adam(model, lr=lr)
-    if fast.enabled():
-        fast.memory.reuse_freed_memory()            # each step's temporaries reuse the last step's memory
+    compiled = compile_step(engine, model, objective, optimizer)      # None: the reference step
     batches = BatchIterator(train, batch_size, shuffle=True, seed=seed)
     history, first_epoch = History(), 1
     if resume is not None:
@@ -125,23 +179,7 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
         objective.start_epoch(epoch)
         if bar:
             bar.start_epoch(epoch)
-        total, terms = 0.0, {}
-        for step, (x, _) in enumerate(batches, start=1):
-            optimizer.zero_grad()
-            with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
-                value = objective.forward(model, x)
-                objective.backward(model)
-            value = float(value)
-            if not math.isfinite(value):
-                raise DivergedError(
-                    f"training diverged at epoch {epoch}, step {step}: the loss became {value}. "
-                    f"The learning rate ({optimizer.current_lr():g}) is most likely too high; "
-                    "try one 3-10 times smaller")
-            optimizer.step()
-            total += value * len(x)
-            _add_terms(terms, objective.terms(), len(x))
-            if bar:
-                bar.step(value, len(x))
+        total, terms = train_epoch(model, objective, optimizer, batches, epoch, compiled, bar)
         seconds = time.perf_counter() - started
         history.train_loss.append(total / len(train))
         for name, value in terms.items():

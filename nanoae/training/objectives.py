@@ -50,12 +50,11 @@ class Reconstruction:
         if self.l1:                                          # needs the code z: encode and decode apart
             self.code = model.encode(x_in)
             out = model.decode(self.code)
-            self.penalty = self.l1 * abs(self.code).sum() / len(x)
+            self.penalty = self.l1_penalty(self.code)
         else:
             out = model.forward(x_in)
         if self.weight_decay:
-            self.penalty = self.penalty + 0.5 * self.weight_decay * sum(
-                (w * w).sum() for w in _weights(model).values())
+            self.penalty = self.penalty + self.weight_penalty(model)
         if self.contractive:                                 # λ_c · 1/B Σ ‖J_f(x̃)‖²_F, from the encoder's caches
             self.penalty = self.penalty + self.contractive * self.jacobian.forward(model.encoder)
         self.reconstruction = self.loss.forward(out, target)
@@ -64,19 +63,35 @@ class Reconstruction:
     def backward(self, model):
         dout = self.loss.backward()
         if self.l1:
-            sign = (self.code > 0).astype(self.code.dtype) - (self.code < 0).astype(self.code.dtype)
-            dz = model.decoder.backward(dout) + sign * (self.l1 / len(self.code))     # ∂λ₁|z|/∂z = λ₁ sign(z)
+            dz = model.decoder.backward(dout) + self.l1_gradient(self.code)
             dx = model.encoder.backward(dz)
         else:
             dx = model.backward(dout)
         if self.weight_decay:
-            grads = model.named_gradients()
-            for name, w in _weights(model).items():
-                grads[name] += self.weight_decay * w                                 # ∂(½λ₂‖W‖²)/∂W = λ₂ W
+            self.add_weight_gradient(model)
         if self.contractive:
             dx_penalty = self.jacobian.backward(self.contractive)                    # adds λ_c ∂P/∂θ itself
             dx = dx if dx_penalty is None else dx + dx_penalty
         return dx
+
+    def l1_penalty(self, code):
+        """λ₁ · 1/B Σ_b ‖z_b‖₁"""
+        return self.l1 * abs(code).sum() / len(code)
+
+    def l1_gradient(self, code):
+        """∂(λ₁ · 1/B Σ|z|)/∂z = λ₁/B · sign(z)"""
+        sign = (code > 0).astype(code.dtype) - (code < 0).astype(code.dtype)
+        return sign * (self.l1 / len(code))
+
+    def weight_penalty(self, model):
+        """½ λ₂ Σ_W ‖W‖²_F over every weight matrix (not the biases)"""
+        return 0.5 * self.weight_decay * sum((w * w).sum() for w in _weights(model).values())
+
+    def add_weight_gradient(self, model) -> None:
+        """∂(½λ₂‖W‖²)/∂W = λ₂ W, added to each weight's gradient"""
+        grads = model.named_gradients()
+        for name, w in _weights(model).items():
+            grads[name] += self.weight_decay * w
 
     def terms(self) -> dict:
         if not (self.l1 or self.weight_decay or self.contractive):

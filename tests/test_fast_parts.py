@@ -1,43 +1,39 @@
-"""The fast path is held equal to the reading path.
+"""The fast engine's parts, each held to the textbook form a student reads.
 
-Everything nanoae does for speed lives in ``nanoae/fast/``: flat parameter storage,
-the optimizers' in-place updates (threads, cache blocks), subnormal flushing.  These
-tests hold each piece to the textbook form a student reads:
+``tests/test_engine.py`` holds whole training steps equal; these tests hold the pieces:
 
-* SGD's fast update does the textbook's arithmetic in its order: the same bits;
+* SGD's fast update (``fast/updates.py``) does the textbook's arithmetic in its order: the same bits;
 * Adam's folds the bias corrections into two scalars, so the two forms round
   differently in the last bit: after 20 float64 steps they agree to 1e-12
   relatively (each step's rounding is ~1e-16; Adam's update is a bounded
   function of the gradient history, so it does not amplify it in 20 steps);
-* threads, blocks and flat storage are speed only: the same bits however θ is cut;
+* threads and blocks are speed only: the same bits however θ is cut;
 * the sigmoid from one exponential is the textbook sigmoid bit for bit; BCE on logits
   shares that exponential with its gradient (the same bits) and takes log1p from a series
-  in float32 (within 2 units of the last place);
-* switched off as a whole, the fast path leaves nothing behind.
+  in float32 (within 2 units of the last place).
 """
 import numpy as np
 import pytest
 
-from nanoae import backend, fast, functional
-from nanoae.data import load_mnist_5k
+from nanoae import backend, functional, parameters
 from nanoae.fast import activations as fast_activations
+from nanoae.fast import kernels, threads
 from nanoae.fast import losses as fast_losses
-from nanoae.fast import storage, threads
+from nanoae.fast.updates import Updater
 from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
 from nanoae.losses import BCEWithLogitsLoss
 from nanoae.models import classic_vae, dense_autoencoder, lecture_autoencoder
 from nanoae.optim import SGD, Adam, AdamW
-from nanoae.training import ELBO, fit
 from tests.conftest import BACKENDS
 
 SGDS = {
-    "sgd": lambda m, form: SGD(m, lr=0.05, form=form),
-    "momentum": lambda m, form: SGD(m, lr=0.05, momentum=0.9, form=form),
-    "nesterov+decay": lambda m, form: SGD(m, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01, form=form),
+    "sgd": lambda m: SGD(m, lr=0.05),
+    "momentum": lambda m: SGD(m, lr=0.05, momentum=0.9),
+    "nesterov+decay": lambda m: SGD(m, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
 }
 ADAMS = {
-    "adam": lambda m, form: Adam(m, lr=1e-2, form=form),
-    "adamw": lambda m, form: AdamW(m, lr=1e-2, weight_decay=0.1, form=form),
+    "adam": lambda m: Adam(m, lr=1e-2),
+    "adamw": lambda m: AdamW(m, lr=1e-2, weight_decay=0.1),
 }
 
 
@@ -45,13 +41,14 @@ def trajectory(make_model, make_optimizer, form, steps=20):
     """θ after each of ``steps`` updates with random gradients from a fixed generator (NumPy copies)."""
     backend.seed(11)
     model = make_model()
-    opt = make_optimizer(model, form)
+    opt = make_optimizer(model)
+    step = Updater(opt).step if form == "fast" else opt.step
     rng = np.random.default_rng(3)
     path = []
     for _ in range(steps):
         for g in model.named_gradients().values():
             g[...] = backend.asarray(rng.standard_normal(g.shape))
-        opt.step()
+        step()
         path.append({name: backend.to_numpy(p).copy() for name, p in model.named_parameters().items()})
     return path
 
@@ -87,54 +84,6 @@ def test_adam_fast_and_textbook_agree_to_rounding(backend_name, model_name, rule
     assert differs, "the forms were expected to differ in the last bit somewhere; update the docstring"
 
 
-def test_training_takes_the_same_path_in_both_forms():
-    """fit with the textbook Adam and with the fast one: the lecture network's losses agree (float64)."""
-    train, test = load_mnist_5k()
-    train, test = train.subset(np.arange(600)), test.subset(np.arange(100))
-    losses = {}
-    for form in ("fast", "textbook"):
-        with backend.using("numpy", dtype="float64", seed=0):
-            model = lecture_autoencoder()
-            history = fit(model, train, test, epochs=2, batch_size=64, optimizer=Adam(model, lr=3e-3, form=form),
-                          progress=False)
-            losses[form] = history.train_loss + history.test_loss
-    np.testing.assert_allclose(losses["fast"], losses["textbook"], rtol=1e-9)
-
-
-def test_switched_off_the_fast_form_runs_the_textbook_rule():
-    with backend.using("numpy", dtype="float64"):
-        textbook = trajectory(MODELS["flat model"], ADAMS["adam"], "textbook")
-        with fast.disabled():
-            assert not fast.enabled()
-            switched_off = trajectory(MODELS["flat model"], ADAMS["adam"], "fast")
-        assert fast.enabled()
-    for a, b in zip(textbook, switched_off):
-        for name in a:
-            np.testing.assert_array_equal(a[name], b[name])
-
-
-def test_switched_off_models_keep_one_array_per_parameter_and_train_to_the_same_bits():
-    """Flat storage is a memory layout only: a model built with the fast path off (one array per
-    parameter) trains to the same bits under the fast update."""
-    with backend.using("numpy", dtype="float32"):
-        flat = trajectory(lecture_autoencoder, ADAMS["adamw"], "fast", steps=10)
-        with fast.disabled():
-            backend.seed(11)
-            assert lecture_autoencoder().storage is None
-        separate_model = None
-
-        def build_separate():
-            nonlocal separate_model
-            with fast.disabled():
-                separate_model = lecture_autoencoder()
-            return separate_model
-        separate = trajectory(build_separate, ADAMS["adamw"], "fast", steps=10)
-        assert separate_model.storage is None and len(storage.segments(separate_model)) == 12
-    for a, b in zip(flat, separate):
-        for name in a:
-            np.testing.assert_array_equal(a[name], b[name])
-
-
 def test_a_model_stores_its_parameters_flat_from_birth():
     model = lecture_autoencoder()
     theta = model.storage.params
@@ -144,19 +93,8 @@ def test_a_model_stores_its_parameters_flat_from_birth():
         assert np.shares_memory(p, theta), name
     for name, g in model.named_gradients().items():
         assert np.shares_memory(g, model.storage.grads), name
-    assert [s.size for s in storage.segments(model)] == [theta.size]
-
-
-def test_the_flat_copy_changes_no_value():
-    backend.seed(3)
-    with fast.disabled():
-        separate = lecture_autoencoder()
-    backend.seed(3)
-    flat = lecture_autoencoder()
-    x = backend.rand(5, 784)
-    for name, p in flat.named_parameters().items():
-        np.testing.assert_array_equal(p, separate.named_parameters()[name])
-    np.testing.assert_array_equal(flat.forward(x), separate.forward(x))
+    assert [s.size for s in parameters.segments(model)] == [theta.size]
+    assert model.theta is theta and model.grad is model.storage.grads
 
 
 def theta_after_random_steps(model, opt, steps=3):
@@ -164,7 +102,7 @@ def theta_after_random_steps(model, opt, steps=3):
     for _ in range(steps):
         for g in model.named_gradients().values():
             g[...] = backend.randn(*g.shape)
-        opt.step()
+        Updater(opt).step()
     return model.storage.params.copy()
 
 
@@ -227,7 +165,7 @@ def test_bad_thread_setting_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("NANOAE_THREADS", "zero")
     opt = Adam(Sequential(Linear(2, 2)))
     with pytest.raises(backend.BackendError, match="NANOAE_THREADS must be a positive integer"):
-        opt.step()
+        Updater(opt).step()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -237,29 +175,11 @@ def test_the_fast_sigmoid_backward_is_the_textbook_one_but_for_subnormals(dtype)
         x = backend.asarray(rng.normal(0, 8, (64, 50)))
         dout = backend.asarray(rng.normal(0, 1, (64, 50)))
         layer = Sigmoid()
-        layer.forward(x)
-        fast_dx = layer.backward(dout)
-        with fast.disabled():
-            textbook_dx = layer.backward(dout)
+        out = layer.forward(x)
+        textbook_dx = layer.backward(dout)
+        fast_dx = fast_activations.backward(layer, dout, out, None, kernels.Buffers())
     tiny = np.finfo(dtype).tiny
     np.testing.assert_array_equal(fast_dx, np.where(np.abs(textbook_dx) < tiny, 0, textbook_dx))
-
-
-def test_the_vae_trains_to_the_same_bits_with_a_flat_or_a_separate_layout():
-    train, _ = load_mnist_5k()
-    train = train.subset(np.arange(256))
-    results = []
-    for layout in ("flat", "separate"):
-        with backend.using("numpy", dtype="float32", seed=0):
-            if layout == "separate":
-                with fast.disabled():
-                    model = classic_vae()
-            else:
-                model = classic_vae()
-            fit(model, train, epochs=2, batch_size=64, objective=ELBO(), progress=False)
-            results.append({k: p.copy() for k, p in model.named_parameters().items()})
-    for name in results[0]:
-        np.testing.assert_array_equal(results[0][name], results[1][name], err_msg=name)
 
 
 SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 88.0, -88.0, 104.0, -104.0, 710.0, -710.0, 1e30, -1e30]
@@ -274,10 +194,10 @@ def test_the_one_exponential_sigmoid_is_the_textbook_one_bit_for_bit(backend_nam
         x = backend.asarray(values)
         fast_out = backend.to_numpy(fast_activations.sigmoid(x))
         textbook = backend.to_numpy(functional.sigmoid(x))
-        layer = Sigmoid()
-        layer_fast = backend.to_numpy(layer.forward(x))
-        with fast.disabled():
-            layer_textbook = backend.to_numpy(layer.forward(x))
+        layer_textbook = backend.to_numpy(Sigmoid().forward(x))
+        in_place = x.copy()
+        fast_activations.forward_in_place(Sigmoid(), in_place, kernels.Buffers())
+        layer_fast = backend.to_numpy(in_place)
     np.testing.assert_array_equal(fast_out, textbook)          # NaN where NaN; ±0 compare equal, as they should
     np.testing.assert_array_equal(layer_fast, layer_textbook)
     assert fast_out[-len(SPECIAL) + 2] == 1.0 and fast_out[-len(SPECIAL) + 3] == 0.0     # σ(+inf), σ(−inf)
@@ -308,9 +228,10 @@ def test_the_fast_bce_with_logits_is_the_textbook_one(backend_name, dtype):
         logits = backend.asarray(np.concatenate([rng.normal(0, 6, (64, 50)), rng.normal(0, 60, (4, 50))]))
         target = backend.asarray(rng.random((68, 50)))
         loss = BCEWithLogitsLoss("sum")
-        fast_value, fast_grad = float(loss.forward(logits, target)), backend.to_numpy(loss.backward())
-        with fast.disabled():
-            value, grad = float(loss.forward(logits, target)), backend.to_numpy(loss.backward())
+        value, grad = float(loss.forward(logits, target)), backend.to_numpy(loss.backward())
+        engine_loss = fast_losses.LossKernel(loss, kernels.Buffers())
+        fast_value = float(engine_loss.forward(logits, target))
+        fast_grad = backend.to_numpy(engine_loss.backward())
     if dtype == "float64":
         assert fast_value == value
     else:

@@ -1,23 +1,23 @@
-"""A model's parameters and gradients as views of two flat vectors, allocated when the model is built.
+"""A model's parameters θ and gradients g: two flat vectors, each layer's arrays views of them.
 
     θ = [vec(encoder.0.W); vec(encoder.0.b); vec(encoder.2.W); …]      (P,)
     g = [vec(∂L/∂encoder.0.W); …]                                      (P,)
 
-``FlatParameters(model)`` is made once, by the model's constructor: it copies
-every layer's parameters into θ and gradients into g and points each layer's
+This is the lecture's θ ∈ R^P: "the network's parameters" as one point in a
+P-dimensional space, which gradient descent moves.  ``FlatParameters(model)``
+is made once, by every model's constructor (``nanoae/models/base.py``): it copies
+each layer's parameters into θ and gradients into g and points each layer's
 ``params[key]`` and ``grads[key]`` at its slice, reshaped.  From then on those
-views *are* the model's arrays — nothing re-points them again, so an array a
-user takes from ``layer.params`` stays the one being trained, whatever
-optimizers, ``fit`` calls and checkpoint restores follow.  The layers compute
-exactly as before (a view is an array); an optimizer's fast update then treats
-all P numbers with a dozen vector operations instead of a dozen per parameter,
-and zeroing every gradient is one fill.
+views *are* the model's arrays — nothing re-points them, so an array a user
+takes from ``layer.params`` stays the one being trained, whatever optimizers,
+``fit`` calls, engines and checkpoint restores follow.  The layers compute on
+them as on any array; zeroing every gradient is one fill of g.
 
 ``segments(model)`` is how an optimizer sees the memory: one ``Segment`` (θ, g)
-for a model with flat storage, else one per parameter (a Sequential built on
-its own, or any model built with the fast path off).  The optimizer keeps its
-state (Adam's m and v, SGD's velocity) in the same layout, so the textbook rule
-reads per-parameter views and the fast update whole vectors of the same memory.
+for a model, else one per parameter (a Sequential or a layer trained on its
+own, which has no θ of its own).  An optimizer keeps its state (Adam's m and v,
+SGD's velocity) in the same layout: one vector like θ per kind of state, each
+parameter's state a view of it (``nanoae/optim/base.py``).
 """
 from __future__ import annotations
 

@@ -1,0 +1,207 @@
+"""The fast engine: a model, its objective and its optimizer compiled into one training step.
+
+    engine = nanoae.fast.compile(model, objective, optimizer)
+    L = engine.forward_backward(x)      # g ← 0 (where needed), forward, backward: g = ∂L/∂θ
+    engine.update()                     # θ ← θ − (the optimizer's rule), over all of θ at once
+
+It computes what the reference computes (``fit``'s loop: ``optimizer.zero_grad()``,
+``objective.forward``, ``objective.backward``, ``optimizer.step()``), on the same
+arrays — the model's θ and g, the optimizer's state — from code of its own:
+
+* the layers become kernels (``kernels.py``): a Linear layer and its activation
+  in one buffer, every activation and gradient written into arrays allocated once,
+  ∂L/∂W written straight into g, the conv autoencoder's batch kept batch-last;
+* the loss's gradient is fused with the output sigmoid's backward (``losses.py``);
+* the update is one pass of vector operations over θ, in threads and cache-sized
+  blocks (``updates.py``), momenta's subnormals flushed;
+* malloc keeps freed memory for the next step (``memory.py``).
+
+Plans exist for an ``Autoencoder`` trained on ``Reconstruction`` (any depth, tied
+weights, every activation, the sparse (L1), weight-decay and contractive
+penalties, corruption) and a ``VAE`` on the ``ELBO``.  Anything else — another
+model or objective — runs the objective's own forward and backward with the fused
+update.  Within a plan, a layer the engine has no kernel for runs its own
+``forward``/``backward``; the contractive penalty reads the encoder's own caches,
+so with it the encoder runs its layers' own code.
+
+Randomness is drawn where the reference draws it, from the same generator in the
+same order (the corruption, the VAE's ε), so both paths see the same numbers.
+``tests/test_engine.py`` holds the engine to the reference, step by step and
+over 200 steps, for every model and optimizer, and checks that planted slips fail.
+"""
+from __future__ import annotations
+
+from nanoae import backend
+from nanoae.fast import kernels, memory, updates
+from nanoae.fast.losses import LossKernel
+from nanoae.models import VAE, Autoencoder
+from nanoae.models.vae import LOGVAR_RANGE
+from nanoae.parameters import parameter_slots
+from nanoae.training.objectives import ELBO, Reconstruction
+
+
+def compile(model, objective, optimizer) -> "Engine":      # noqa: A001  (torch.compile's name, on purpose)
+    """The fast training step for ``model`` under ``objective`` and ``optimizer``."""
+    memory.reuse_freed_memory()                              # each step's temporaries reuse the last step's memory
+    if isinstance(model, Autoencoder) and type(objective) is Reconstruction:
+        plan = AutoencoderPlan(model, objective)
+    elif isinstance(model, VAE) and type(objective) is ELBO:
+        plan = VAEPlan(model, objective)
+    else:
+        plan = ObjectivePlan(model, objective)
+    return Engine(plan, updates.Updater(optimizer))
+
+
+class Engine:
+    """One compiled training step: ``forward_backward(x)`` then ``update()``."""
+
+    def __init__(self, plan, updater):
+        self.plan, self.updater = plan, updater
+
+    def forward_backward(self, x):
+        """L for the batch x, with g = ∂L/∂θ filled in (a 0-d device array, as the objective's)."""
+        self.plan.zero_unwritten_gradients()
+        value = self.plan.forward(x)
+        self.plan.backward()
+        return value
+
+    def update(self) -> None:
+        self.updater.step()
+
+
+class _Plan:
+    """Which parts of g the step writes outright (no zeroing needed) and which it must zero first."""
+
+    def __init__(self, model, parts):
+        touched = {}
+        for part in parts:
+            for layer, key in part.gradient_slots():
+                touched[(id(layer), key)] = touched.get((id(layer), key), 0) + 1
+        for part in parts:
+            for kernel in _dense_kernels(part):
+                kernel.write_weight_grad = touched[(id(kernel.weight_owner), "W")] == 1 and not kernel.tied
+                kernel.write_bias_grad = touched[(id(kernel.linear), "b")] == 1
+        written = {(id(k.weight_owner), "W") for part in parts for k in _dense_kernels(part) if k.write_weight_grad}
+        written |= {(id(k.linear), "b") for part in parts for k in _dense_kernels(part) if k.write_bias_grad}
+        self.to_zero = [layer.grads[key] for layer, key in _gradient_slots(model)
+                        if (id(layer), key) not in written]
+
+    def zero_unwritten_gradients(self) -> None:
+        for grad in self.to_zero:
+            grad.fill(0)
+
+
+class AutoencoderPlan(_Plan):
+    """L = loss(f_dec(f_enc(x̃)), x) + penalties, as ``Reconstruction`` writes it, on kernels."""
+
+    def __init__(self, model, objective):
+        self.model, self.objective = model, objective
+        self.encoder = kernels.compile_layer(model.encoder, known=not objective.contractive)
+        self.decoder = kernels.compile_layer(model.decoder)
+        last = self.decoder.last_activation() if isinstance(self.decoder, kernels.SequentialKernel) else None
+        self.loss = (LossKernel(objective.loss, kernels.Buffers(), last) if LossKernel.known(objective.loss)
+                     else None)
+        super().__init__(model, [self.encoder, self.decoder])
+
+    def forward(self, x):
+        objective = self.objective
+        x_in = objective.corruption(x) if objective.corruption is not None else x
+        self.target = x
+        code = self.encoder.forward(x_in)
+        out = self.decoder.forward(code)
+        penalty = 0.0
+        if objective.l1:
+            self.code = code
+            penalty = objective.l1_penalty(code)
+        if objective.weight_decay:
+            penalty = penalty + objective.weight_penalty(self.model)
+        if objective.contractive:
+            penalty = penalty + objective.contractive * objective.jacobian.forward(self.model.encoder)
+        reconstruction = (self.loss.forward(out, x) if self.loss is not None
+                          else objective.loss.forward(out, x))
+        objective.reconstruction, objective.penalty = reconstruction, penalty   # where its terms() reads them
+        return reconstruction + penalty
+
+    def backward(self):
+        objective = self.objective
+        if self.loss is not None:
+            dz = self.decoder.backward(self.loss.backward(), dout_is_pre_activation=self.loss.fused)
+        else:
+            dz = self.decoder.backward(objective.loss.backward())
+        if objective.l1:
+            dz = dz + objective.l1_gradient(self.code)
+        self.encoder.backward(dz)
+        if objective.weight_decay:
+            objective.add_weight_gradient(self.model)
+        if objective.contractive:
+            objective.jacobian.backward(objective.contractive)
+
+
+class VAEPlan(_Plan):
+    """L = −log p(x|z) + β_t KL(q(z|x) ‖ N(0, I)), as ``ELBO`` and ``VAE`` write it, on kernels."""
+
+    def __init__(self, model, objective):
+        self.model, self.objective = model, objective
+        self.trunk = kernels.compile_layer(model.encoder)
+        self.mu, self.logvar = kernels.DenseKernel(model.mu), kernels.DenseKernel(model.logvar)
+        self.decoder = kernels.compile_layer(model.decoder)
+        likelihood = getattr(model.likelihood, "loss", None)
+        self.loss = (LossKernel(likelihood, kernels.Buffers())
+                     if likelihood is not None and LossKernel.known(likelihood) else None)
+        super().__init__(model, [self.trunk, self.mu, self.logvar, self.decoder])
+
+    def forward(self, x):
+        model, objective = self.model, self.objective
+        h = self.trunk.forward(x)
+        raw = self.logvar.forward(h)
+        low, high = LOGVAR_RANGE
+        self.inside = (raw > low) & (raw < high)
+        mu, logvar = self.mu.forward(h), backend.xp().clip(raw, low, high)
+        z, self.eps, self.sigma = model.reparameterize(mu, logvar, objective.eps)   # ε from the same generator
+        out = self.decoder.forward(z)
+        if self.loss is not None:
+            if model.likelihood.strict:
+                model.likelihood.check_binary(x)
+            reconstruction = self.loss.forward(out, x)
+        else:
+            reconstruction = model.likelihood.forward(out, x)
+        kl = objective.kl_loss.forward(mu, logvar)
+        objective.reconstruction, objective.kl = reconstruction, kl                # where its terms() reads them
+        return reconstruction + objective.current_beta * kl
+
+    def backward(self):
+        model, objective = self.model, self.objective
+        dout = self.loss.backward() if self.loss is not None else model.likelihood.backward()
+        dz = self.decoder.backward(dout)
+        dlogvar = dz * self.eps * (0.5 * self.sigma)                     # ∂z/∂log σ² = ε ⊙ ½σ
+        kl_dmu, kl_dlogvar = objective.kl_loss.backward(objective.current_beta)
+        dmu, dlogvar = dz + kl_dmu, dlogvar + kl_dlogvar
+        dlogvar = dlogvar * self.inside                                   # the clamp's derivative
+        dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)
+        self.trunk.backward(dh)
+
+
+class ObjectivePlan(_Plan):
+    """A model or objective without a plan: the objective's own forward and backward."""
+
+    def __init__(self, model, objective):
+        self.model, self.objective = model, objective
+        super().__init__(model, [])
+
+    def forward(self, x):
+        return self.objective.forward(self.model, x)
+
+    def backward(self):
+        self.objective.backward(self.model)
+
+
+def _dense_kernels(part):
+    if isinstance(part, kernels.DenseKernel):
+        return [part]
+    if isinstance(part, kernels.SequentialKernel):
+        return [k for kernel in part.kernels for k in _dense_kernels(kernel)]
+    return []
+
+
+def _gradient_slots(model):
+    return [(layer, key) for _, layer, key in parameter_slots(model)]

@@ -1,0 +1,214 @@
+"""The engine's layers: a layer's forward and backward into buffers allocated once, across layer boundaries.
+
+A kernel does what a layer of ``nanoae/layers/`` does — ``forward(x)``, then
+``backward(dout)`` returning ∂L/∂x (None where the layer's ``input_grad`` is
+off) and filling its parameters' gradients — on the same arrays (the layer's
+``W``, ``b``, ``grads``: views of the model's θ and g), but
+
+* ``DenseKernel`` is a Linear (or tied) layer *and* the activation after it:
+  a = x Wᵀ + b and h = f(a) written into one buffer, in place; backward forms
+  f'(a) ⊙ dout into a second buffer and the products into preallocated arrays;
+  ∂L/∂W and ∂L/∂b are *written* (not added) when nothing else adds to them, so
+  that those parts of g need no zeroing;
+* ``ActivationKernel`` is an activation on its own (after a convolution);
+* ``LayerKernel`` is any other layer (convolutions, reshapes, pooling, a layer
+  of the user's): it calls the layer's own ``forward``/``backward``.
+
+The activations' fast forms are ``activations.py``'s: the same numbers, the
+sigmoid from one exponential, subnormals in the sigmoid's backward set to zero.
+A batch-last input (a flattened convolution's output) stays batch-last
+(``layouts.py``).  Buffers are kept per input shape and layout, so the last,
+smaller batch of an epoch gets its own.
+"""
+from __future__ import annotations
+
+from nanoae import backend
+from nanoae.fast import activations, layouts
+from nanoae.layers import Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, TiedLinear
+
+ACTIVATIONS = (Identity, LeakyReLU, ReLU, Sigmoid, Tanh)
+
+
+class Buffers:
+    """Arrays by (name, shape, layout), made on first use and reused every step after."""
+
+    def __init__(self):
+        self.arrays = {}
+
+    def like(self, name, reference, dtype=None):
+        """An array shaped and laid out in memory like ``reference``."""
+        dtype = reference.dtype if dtype is None else dtype
+        key = (name, tuple(reference.shape), tuple(reference.strides), str(dtype))
+        array = self.arrays.get(key)
+        if array is None:
+            array = backend.xp().empty_like(reference, dtype=dtype)
+            self.arrays[key] = array
+        return array
+
+    def get(self, name, shape, dtype, batch_last: bool = False):
+        key = (name, tuple(shape), str(dtype), batch_last)
+        array = self.arrays.get(key)
+        if array is None:
+            xp = backend.xp()
+            if batch_last:                                   # (N, F) stored column by column
+                array = xp.empty(tuple(shape)[::-1], dtype=dtype).T
+            else:
+                array = xp.empty(tuple(shape), dtype=dtype)
+            self.arrays[key] = array
+        return array
+
+
+class DenseKernel:
+    """h = f(x Wᵀ + b) for a Linear layer (or h = f(x W + c) for a tied one) and its activation f."""
+
+    def __init__(self, linear, activation=None):
+        self.linear, self.activation = linear, activation
+        self.tied = isinstance(linear, TiedLinear)
+        self.weight_owner = linear.source if self.tied else linear
+        self.buffers = Buffers()
+        self.write_weight_grad = self.write_bias_grad = False     # set by the plan: nothing else adds to them
+
+    def gradient_slots(self):
+        """(layer, key) of every gradient this kernel fills."""
+        return [(self.weight_owner, "W"), (self.linear, "b")]
+
+    def forward(self, x):
+        W, b = self.weight_owner.params["W"], self.linear.params["b"]
+        n = x.shape[0]
+        batch_last = layouts.batch_last(x)
+        out = self.buffers.get("out", (n, self.linear.out_features), W.dtype, batch_last)
+        xp = backend.xp()
+        if self.tied:
+            xp.matmul(x, W, out=out)                                      # h Wᵀᵀ: (B, in of the source)
+        elif batch_last:
+            xp.matmul(W, x.T, out=out.T)                                  # (W xᵀ)ᵀ: batch-last
+        else:
+            xp.matmul(x, W.T, out=out)                                    # x Wᵀ: (B, out)
+        out += b
+        self.mask = activations.forward_in_place(self.activation, out, self.buffers)
+        self.x, self.out = x, out
+        return out
+
+    def backward(self, dout, dout_is_pre_activation: bool = False):
+        """dout = ∂L/∂h → ∂L/∂x; with ``dout_is_pre_activation`` dout is already ∂L/∂a (a fused loss)."""
+        x, out = self.x, self.out
+        W = self.weight_owner.params["W"]
+        da = dout if dout_is_pre_activation else activations.backward(
+            self.activation, dout, out, self.mask, self.buffers)
+        xp = backend.xp()
+        weight_grad, bias_grad = self.weight_owner.grads["W"], self.linear.grads["b"]
+        if self.tied:
+            weight_grad += x.T @ da                                       # tied: ∂L/∂W += hᵀ dout
+        elif self.write_weight_grad:
+            xp.matmul(da.T, x, out=weight_grad)                           # ∂L/∂W = doutᵀ x
+        else:
+            weight_grad += da.T @ x
+        if self.write_bias_grad:
+            xp.sum(da, axis=0, out=bias_grad)                             # ∂L/∂b = Σ dout
+        else:
+            bias_grad += da.sum(axis=0)
+        if not self.linear.input_grad:
+            return None
+        dx = self.buffers.get("dx", x.shape, W.dtype, layouts.batch_last(x))
+        if self.tied:
+            xp.matmul(da, W.T, out=dx)
+        elif layouts.batch_last(x):
+            xp.matmul(W.T, da.T, out=dx.T)                                # (Wᵀ doutᵀ)ᵀ: batch-last
+        else:
+            xp.matmul(da, W, out=dx)                                      # ∂L/∂x = dout W
+        return dx
+
+
+class ActivationKernel:
+    """An activation on its own (after a convolution): in place into a buffer."""
+
+    def __init__(self, activation):
+        self.activation = activation
+        self.buffers = Buffers()
+
+    def gradient_slots(self):
+        return []
+
+    def forward(self, x):
+        out = self.buffers.like("out", x)
+        out[...] = x
+        self.mask = activations.forward_in_place(self.activation, out, self.buffers)
+        self.out = out
+        return out
+
+    def backward(self, dout, dout_is_pre_activation: bool = False):
+        if dout_is_pre_activation:
+            return dout
+        return activations.backward(self.activation, dout, self.out, self.mask, self.buffers)
+
+
+class LayerKernel:
+    """A layer the engine has no kernel for: its own forward and backward, as the reference runs it."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def gradient_slots(self):
+        return [(self.layer, key) for key in self.layer.grads]
+
+    def forward(self, x):
+        return self.layer.forward(x)
+
+    def backward(self, dout, dout_is_pre_activation: bool = False):
+        return self.layer.backward(dout)
+
+
+class SequentialKernel:
+    """Kernels in order; backward in reverse, stopping where the input is data."""
+
+    def __init__(self, kernels):
+        self.kernels = list(kernels)
+
+    def gradient_slots(self):
+        return [slot for kernel in self.kernels for slot in kernel.gradient_slots()]
+
+    def forward(self, x):
+        for kernel in self.kernels:
+            x = kernel.forward(x)
+        return x
+
+    def backward(self, dout, dout_is_pre_activation: bool = False):
+        for index in range(len(self.kernels) - 1, -1, -1):
+            dout = self.kernels[index].backward(dout, dout_is_pre_activation and index == len(self.kernels) - 1)
+            if dout is None:
+                return None
+        return dout
+
+    def last_activation(self):
+        """The σ (or other activation) that produces the output, if the last kernel ends with one."""
+        last = self.kernels[-1] if self.kernels else None
+        return getattr(last, "activation", None)
+
+
+def compile_layer(layer, known: bool = True):
+    """The kernels for ``layer``: a Sequential's layers matched as (Linear, activation) pairs where they
+    can be; with ``known`` off, every layer runs its own code (``LayerKernel``)."""
+    if not known:
+        return LayerKernel(layer)
+    if isinstance(layer, Sequential):
+        kernels, layers = [], list(layer.layers)
+        i = 0
+        while i < len(layers):
+            current = layers[i]
+            following = layers[i + 1] if i + 1 < len(layers) else None
+            if _dense(current) and isinstance(following, ACTIVATIONS):
+                kernels.append(DenseKernel(current, following))
+                i += 2
+                continue
+            kernels.append(compile_layer(current))
+            i += 1
+        return SequentialKernel(kernels)
+    if _dense(layer):
+        return DenseKernel(layer)
+    if isinstance(layer, ACTIVATIONS):
+        return ActivationKernel(layer)
+    return LayerKernel(layer)
+
+
+def _dense(layer) -> bool:
+    return type(layer) in (Linear, TiedLinear)
