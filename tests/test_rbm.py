@@ -561,11 +561,14 @@ def test_upward_is_hidden_mean_in_batches():
                                   backend.to_numpy(rbm.hidden_mean(data)))
 
 
-def test_rbms_refuse_backpropagation():
-    with pytest.raises(TypeError, match="contrastive divergence"):
-        RBM(4, 3).backward(on_device(np.zeros((2, 3))))
-    with pytest.raises(TypeError, match="unroll"):
-        RBMStack([4, 3, 2]).backward(on_device(np.zeros((2, 2))))
+def test_rbms_are_not_layers_and_have_no_backward():
+    """An RBM is trained by contrastive divergence, not backpropagation: it owns parameters by name (for
+    optimizers and checkpoints) but keeps no layer contract it would have to refuse."""
+    from nanoae.layers.base import Layer, Parameterized
+    for thing in (RBM(4, 3), RBMStack([4, 3, 2])):
+        assert isinstance(thing, Parameterized) and not isinstance(thing, Layer)
+        assert not hasattr(thing, "backward")
+    assert all(isinstance(layer, Layer) for layer in unroll(RBMStack([4, 3, 2])).encoder.layers)
 
 
 # --- 7. bad input ----------------------------------------------------------------------------------------

@@ -240,3 +240,25 @@ def test_strict_bernoulli_refuses_grey_pixels():
     with pytest.raises(ValueError, match="must be binary"):
         ELBO().forward(model, backend.rand(2, 4))
     ELBO().forward(model, (backend.rand(2, 4) > 0.5).astype(backend.dtype()))   # binary data is fine
+
+
+@pytest.mark.parametrize("make", [BernoulliLikelihood, GaussianLikelihood, lambda: GaussianLikelihood(0.05)],
+                         ids=["bernoulli", "gaussian learned σ²", "gaussian σ² = 0.05"])
+def test_the_decoder_likelihoods_are_losses(make):
+    """The loss contract: forward(s, x) → −log p(x|z) in nats per image; backward(dloss) → dloss·∂/∂s,
+    checked against central differences; parameters, where there are any, by name like a layer's."""
+    from nanoae.layers.base import Layer
+    from nanoae.losses.base import Loss
+    likelihood = make()
+    assert isinstance(likelihood, Loss) and not isinstance(likelihood, Layer)
+    rng = np.random.default_rng(0)
+    with backend.using("numpy", dtype="float64"):
+        s, x = backend.asarray(rng.normal(0.5, 0.3, (4, 6))), backend.asarray(rng.random((4, 6)))
+        report = gradcheck_loss(likelihood, s, x)
+        assert report.passed, report
+        value = float(likelihood.forward(s, x))
+        once, thrice = likelihood.backward(1.0), likelihood.backward(3.0)
+        np.testing.assert_allclose(thrice, 3 * once, rtol=1e-15)
+        assert value == pytest.approx(-float(likelihood.log_prob(s, x).mean()), rel=1e-12)
+    assert set(likelihood.named_parameters()) == ({"logvar"} if isinstance(likelihood, GaussianLikelihood)
+                                                 and likelihood.fixed_logvar is None else set())

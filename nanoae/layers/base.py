@@ -1,4 +1,9 @@
-"""The contract every layer keeps.
+"""The contract every layer keeps, and what everything with parameters shares.
+
+``Parameterized`` is anything that owns parameters by name — a layer, a learned
+likelihood (``models/decoder_likelihoods.py``), an RBM (``rbm/``): ``params``,
+``grads``, ``children()``, ``named_parameters()``.  A ``Layer`` is a
+Parameterized with the layer contract below.
 
 Arrays are batch-first: a batch of B inputs is ``x`` of shape (B, features),
 so the lecture's column-vector ``W x + b`` is written ``x @ W.T + b``.
@@ -25,24 +30,13 @@ from __future__ import annotations
 from nanoae import backend
 
 
-class Layer:
-    input_grad = True        # backward computes ∂L/∂x; a model turns it off on its first layer (data input)
+class Parameterized:
+    """Parameters and their gradients by name, and the tree of sub-parts that hold more."""
 
     def __init__(self):
         self.params: dict = {}
         self.grads: dict = {}
-        self.cache = None
 
-    def __call__(self, x):
-        return self.forward(x)
-
-    def forward(self, x):
-        raise NotImplementedError
-
-    def backward(self, dout):
-        raise NotImplementedError
-
-    # parameters by name ----------------------------------------------------
     def add_param(self, name: str, value) -> None:
         """Register a parameter and its gradient buffer (zeros, same shape and device)."""
         self.params[name] = value
@@ -72,6 +66,24 @@ class Layer:
 
     def num_parameters(self) -> int:
         return sum(int(p.size) for p in self.named_parameters().values())
+
+
+class Layer(Parameterized):
+    input_grad = True        # backward computes ∂L/∂x; a model turns it off on its first layer (data input)
+
+    def __init__(self):
+        super().__init__()
+        self.cache = None
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        """dout = ∂L/∂out → ∂L/∂x (None where ``input_grad`` is off), adding ∂L/∂θ into ``grads``."""
+        raise NotImplementedError
 
     # checks shared by every layer -----------------------------------------
     def _cached(self):

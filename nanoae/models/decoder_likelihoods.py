@@ -1,7 +1,11 @@
 """The decoder's likelihood p(x | z): what "reconstruction error" means for a VAE.
 
-Both report −log p(x|z) in nats per image (summed over the D pixels, averaged
-over the batch) and give its gradient with respect to the decoder's output.
+Both are losses, with the loss contract (``nanoae/losses/base.py``):
+``forward(s, x)`` reports −log p(x|z) in nats per image (summed over the D
+pixels, averaged over the batch) and ``backward(dloss=1.0)`` returns its
+gradient with respect to the decoder's output s.  The Gaussian one may own a
+parameter, log σ², like a layer does (``Parameterized``), so that the model's
+θ, its optimizers and its checkpoints find it by name.
 
 Bernoulli (binary or grey pixels read as probabilities).  The decoder emits
 logits s; the mean image is p = σ(s) (the sigmoid output), and
@@ -23,11 +27,20 @@ import math
 
 from nanoae import backend
 from nanoae.functional import LOG_2PI, bce_with_logits_terms, sigmoid
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Parameterized
 from nanoae.losses import BCEWithLogitsLoss
+from nanoae.losses.base import Loss
 
 
-class BernoulliLikelihood(Layer):
+class Likelihood(Loss, Parameterized):
+    """−log p(x|z) as a loss (reduction "batchmean": nats per image) that may own parameters."""
+
+    def __init__(self):
+        Loss.__init__(self, "batchmean", check_inputs=False)
+        Parameterized.__init__(self)
+
+
+class BernoulliLikelihood(Likelihood):
     def __init__(self, strict: bool = False):
         super().__init__()
         self.strict = strict
@@ -61,7 +74,7 @@ class BernoulliLikelihood(Layer):
         return "BernoulliLikelihood()"
 
 
-class GaussianLikelihood(Layer):
+class GaussianLikelihood(Likelihood):
     def __init__(self, variance: float | None = None):
         """``variance=None`` learns log σ² (starting at log 0.1); a number fixes σ²."""
         super().__init__()

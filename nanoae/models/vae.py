@@ -9,9 +9,14 @@ Backward, through the sampling step (ε is the one drawn in forward), in two hal
     backward_to_latent(dout):           ∂L/∂z = f_dec's backward of dout
                                         ∂L/∂μ = ∂L/∂z,   ∂L/∂log σ² = ∂L/∂z ⊙ ε ⊙ ½σ
     backward_from_latent(dμ, dlog σ²):  ∂L/∂h = both heads' backward, added;  then the trunk's
-``backward(dout)`` is the two in a row, like every layer's.  The ELBO adds the
-KL term's own gradients ∂KL/∂μ and ∂KL/∂log σ² in between
-(``nanoae/training/objectives.py``).
+``backward(dout)`` is the two in a row, like every layer's: dout → ∂L/∂x.
+
+This is the one place where nanoae's layer contract (one ``backward(dout)``
+from the output back to the input) splits in two, and on purpose: the VAE's
+loss is not a function of its output alone.  The KL term depends on (μ, log σ²),
+in the middle of the network, so the ELBO adds its own gradients ∂KL/∂μ and
+∂KL/∂log σ² there, between the halves (``nanoae/training/objectives.py``) —
+exactly where the lecture's chain rule meets the two paths.
 
 log σ² is clamped to [−30, 20] so exp never overflows (σ² ≤ 4.9·10⁸); where
 the clamp binds, its gradient is 0, like any clip.  In normal training it

@@ -35,7 +35,7 @@ import math
 
 from nanoae import backend
 from nanoae.functional import sigmoid
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Parameterized
 
 HIDDEN_KINDS = ("bernoulli", "gaussian")
 
@@ -45,7 +45,7 @@ def bernoulli(p):
     return (backend.rng().random(p.shape, dtype=p.dtype) < p).astype(p.dtype)
 
 
-class RBM(Layer):
+class RBM(Parameterized):
     def __init__(self, n_visible: int, n_hidden: int, hidden: str = "bernoulli", init_scale: float = 0.1):
         super().__init__()
         if hidden not in HIDDEN_KINDS:
@@ -113,14 +113,11 @@ class RBM(Layer):
         _, h = self.sample_hidden(v)
         return backend.xp().sum((v - self.visible_mean(h)) ** 2, axis=1)
 
-    # as a layer ---------------------------------------------------------------------------------
     def forward(self, v):
-        """The upward pass E[h | v]: what the unrolled encoder layer computes."""
+        """The upward pass E[h | v]: what the unrolled encoder layer computes.  (An RBM is not a layer:
+        it is trained by contrastive divergence, ``train_rbm``, and has no backward; ``unroll`` a stack
+        of them into layers to backpropagate.)"""
         return self.hidden_mean(v)
-
-    def backward(self, dout):
-        raise TypeError("an RBM is trained by contrastive divergence (nanoae.rbm.train_rbm), not by "
-                        "backpropagation; unroll a stack of them (nanoae.rbm.unroll) to backpropagate")
 
     def _check(self, x, size: int, what: str) -> None:
         backend.check_array(x, f"{self!r}")

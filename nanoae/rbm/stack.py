@@ -27,7 +27,7 @@ from dataclasses import asdict
 import numpy as np
 
 from nanoae import backend
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Parameterized
 from nanoae.models import dense_autoencoder
 from nanoae.models.dense import check_sizes
 from nanoae.rbm.cd import CDSettings, RBMHistory, check_visible_data, train_rbm
@@ -35,7 +35,7 @@ from nanoae.rbm.rbm import RBM
 from nanoae.training.checkpoint import Checkpoint, CheckpointError, load_checkpoint, restore, save_checkpoint
 
 
-class RBMStack(Layer):
+class RBMStack(Parameterized):
     """The RBMs of a deep autoencoder, bottom first; parameters named "0.W", "0.b", "0.a", "1.W", …"""
 
     def __init__(self, sizes):
@@ -54,9 +54,6 @@ class RBMStack(Layer):
         for rbm in self.rbms:
             v = rbm.forward(v)
         return v
-
-    def backward(self, dout):
-        raise TypeError("a stack of RBMs is not trained by backpropagation; unroll it first (nanoae.rbm.unroll)")
 
     def __repr__(self):
         return "RBMStack(" + ", ".join(repr(rbm) for rbm in self.rbms) + ")"
