@@ -46,30 +46,38 @@ def sigmoid_backward(dout, out):
 
 
 def forward_in_place(activation, a, buffers):
-    """h = f(a) written over ``a`` for the activation layer ``activation`` (None: none); returns what the
-    backward needs besides h (the mask a > 0 of ReLU and LeakyReLU), kept in ``buffers``."""
+    """h = f(a) written over ``a``; see ``forward_into``."""
+    return forward_into(activation, a, a, buffers)
+
+
+def forward_into(activation, x, out, buffers):
+    """h = f(x) written into ``out`` (which may be x itself) for the activation layer ``activation``
+    (None: none); returns what the backward needs besides h (the mask x > 0 of ReLU and LeakyReLU),
+    kept in ``buffers``."""
     xp = backend.xp()
     if activation is None or isinstance(activation, Identity):
+        if out is not x:
+            out[...] = x
         return None
     if isinstance(activation, (ReLU, LeakyReLU)):
-        mask = buffers.like("mask", a, dtype=bool)
-        xp.greater(a, 0, out=mask)                                 # the derivative's 1s
+        mask = buffers.like("mask", x, dtype=bool)
+        xp.greater(x, 0, out=mask)                                 # the derivative's 1s
         if isinstance(activation, ReLU):
-            xp.maximum(a, 0, out=a)
+            xp.maximum(x, 0, out=out)
         else:
-            a[...] = xp.where(mask, a, activation.slope * a)
+            out[...] = xp.where(mask, x, activation.slope * x)
         return mask
     if isinstance(activation, Sigmoid):
-        e = buffers.like("e", a)
-        xp.abs(a, out=e)
+        e = buffers.like("e", x)
+        xp.abs(x, out=e)
         xp.negative(e, out=e)
-        xp.exp(e, out=e)                                           # e^(−|a|)
-        xp.maximum(e, a >= 0, out=a)                               # e^min(a, 0): σ's numerator (see sigmoid)
+        xp.exp(e, out=e)                                           # e^(−|x|)
+        xp.maximum(e, x >= 0, out=out)                             # e^min(x, 0): σ's numerator (see sigmoid)
         e += 1
-        xp.divide(a, e, out=a)
+        xp.divide(out, e, out=out)
         return None
     if isinstance(activation, Tanh):
-        xp.tanh(a, out=a)
+        xp.tanh(x, out=out)
         return None
     raise TypeError(f"no fast form for {activation!r}")
 

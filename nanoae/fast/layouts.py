@@ -33,3 +33,8 @@ from __future__ import annotations
 def batch_last(x) -> bool:
     """Whether the (N, features) matrix ``x`` is stored column by column (a batch-last view)."""
     return x.ndim == 2 and bool(x.flags.f_contiguous) and not bool(x.flags.c_contiguous)
+
+
+def same_layout(a, b) -> bool:
+    """Whether two arrays of one shape lie in memory alike (the same strides, or both row-ordered)."""
+    return tuple(a.strides) == tuple(b.strides) or (bool(a.flags.c_contiguous) and bool(b.flags.c_contiguous))

@@ -1,14 +1,15 @@
 """The engine's losses: the value and the gradient of the objective's loss, into buffers, and
 fused with the output sigmoid's backward where there is one.
 
-``LossKernel.for_loss(loss)`` knows ``MSELoss``, ``BCELoss`` and ``BCEWithLogitsLoss``
-(any reduction); any other loss runs its own forward and backward.  Given the
-decoder's last activation σ, the MSE's gradient is multiplied by σ(1 − σ) in the
-textbook's order (the same bits, subnormals set to zero), and binary
-cross-entropy's becomes (σ − x)·scale, its derivative with respect to the logit —
-what (σ − x)/(σ(1 − σ)) · σ(1 − σ) is in exact arithmetic, without the clip to
-[ε, 1 − ε] that the probability form needs (so it differs from the reference's
-where σ saturates, and in the last bits elsewhere; tests hold it at a tolerance).
+``LossKernel(loss, buffers, output_activation)`` knows ``MSELoss``, ``BCELoss`` and
+``BCEWithLogitsLoss`` (any reduction); ``known(loss)`` says which; any other loss runs
+its own forward and backward.  Given the decoder's last activation σ, the loss's
+gradient is multiplied by σ(1 − σ) here, in the sigmoid layer's order (the same bits,
+subnormals set to zero), into the loss's own buffer: the sigmoid's backward needs no
+buffer or pass of its own.  (Binary cross-entropy's gradient could be (σ − x)·scale
+outright, its derivative with respect to the logit; it is kept the reference's
+(σ − x)/(σ(1 − σ)) · σ(1 − σ), so that the engine trains to the same bits and the
+numbers documented from earlier runs stay what it computes.)
 
 Binary cross-entropy on logits, fast: one exponential shared by the loss and its gradient,
 and log(1 + u) by a short series where NumPy's own is slow.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from nanoae import backend
+from nanoae.fast import layouts
 from nanoae.fast.activations import exp_minus_abs, sigmoid_from
 from nanoae.fast.subnormals import flush_subnormals
 from nanoae.layers import Sigmoid
@@ -86,12 +88,13 @@ class LossKernel:
 
     def forward(self, pred, target):
         xp, kind = backend.xp(), type(self.loss)
-        self.pred, self.target = pred, target
+        self.pred, self.target = pred, self._in_layout_of(pred, target)
+        target = self.target
         if kind is MSELoss:
             diff = self.buffers.like("diff", pred)
             xp.subtract(pred, target, out=diff)                      # x̂ − x
             self.diff = diff
-            square = self.buffers.like("terms", pred)
+            square = self.buffers.like("terms", diff)
             xp.multiply(diff, diff, out=square)
             return reduce(square, self.loss.reduction)
         if kind is BCELoss:
@@ -111,22 +114,37 @@ class LossKernel:
         grad = self.buffers.like("grad", pred)
         if kind is MSELoss:
             xp.multiply(self.diff, 2.0 * scale, out=grad)                    # 2 (x̂ − x) · scale
-            if self.fused:                                                   # · σ(1 − σ), as the layer would
-                one_minus = self.buffers.like("1-σ", pred)
-                xp.subtract(1, pred, out=one_minus)
-                grad *= pred
-                grad *= one_minus
-                flush_subnormals(grad, one_minus)
+            if self.fused:
+                self._times_sigmoid_derivative(grad, pred)
             return grad
         if kind is BCELoss:
-            if self.fused:
-                xp.subtract(pred, target, out=grad)                          # ∂L/∂a = (σ − x) · scale
-                grad *= scale
-                return grad
             p = self.p
-            grad[...] = (p - target) / (p * (1 - p)) * scale
+            grad[...] = (p - target) / (p * (1 - p)) * scale                 # the reference's, bit for bit
+            if self.fused:
+                self._times_sigmoid_derivative(grad, pred)
             return grad
         p = sigmoid_from(self.e, pred)                                       # σ(s), the reference's bits
         xp.subtract(p, target, out=grad)
         grad *= scale                                                        # (σ(s) − x) · scale
         return grad
+
+    def _in_layout_of(self, pred, target):
+        """The target in the prediction's memory layout: itself, or (the conv autoencoder's batch-last x̂
+        against row-ordered data) one copy, so that no pass below reads two layouts (each such pass
+        costs as much as a transposed copy).  The loss then sums its terms in x̂'s order: the same
+        value as the reference's but for the last bits."""
+        if layouts.same_layout(pred, target):
+            return target
+        copy = self.buffers.like("target", pred)
+        copy[...] = target
+        return copy
+
+    def _times_sigmoid_derivative(self, grad, out):
+        """grad ← grad · σ(1 − σ), in place, in the sigmoid layer's order (the same bits), its subnormals
+        set to zero: the output sigmoid's backward, done here into the loss's own buffer."""
+        xp = backend.xp()
+        one_minus = self.buffers.like("1-σ", out)
+        xp.subtract(1, out, out=one_minus)
+        grad *= out
+        grad *= one_minus
+        flush_subnormals(grad, one_minus)
