@@ -38,7 +38,7 @@ class Buffers:
     def like(self, name, reference, dtype=None):
         """An array shaped and laid out in memory like ``reference``."""
         dtype = reference.dtype if dtype is None else dtype
-        key = (name, tuple(reference.shape), tuple(reference.strides), str(dtype))
+        key = (name, reference.shape, reference.strides, dtype)
         array = self.arrays.get(key)
         if array is None:
             array = backend.xp().empty_like(reference, dtype=dtype)
@@ -46,7 +46,7 @@ class Buffers:
         return array
 
     def get(self, name, shape, dtype, batch_last: bool = False):
-        key = (name, tuple(shape), str(dtype), batch_last)
+        key = (name, tuple(shape), dtype, batch_last)
         array = self.arrays.get(key)
         if array is None:
             xp = backend.xp()
