@@ -77,13 +77,16 @@ class _Plan:
         for part in parts:
             for layer, key in part.gradient_slots():
                 touched[(id(layer), key)] = touched.get((id(layer), key), 0) + 1
+        written = set()
         for part in parts:
             for kernel in _dense_kernels(part):
                 kernel.write_weight_grad = touched[(id(kernel.weight_owner), "W")] == 1 and not kernel.tied
                 kernel.write_bias_grad = touched[(id(kernel.linear), "b")] == 1
-        written = {(id(k.weight_owner), "W") for part in parts for k in _dense_kernels(part) if k.write_weight_grad}
-        written |= {(id(k.linear), "b") for part in parts for k in _dense_kernels(part) if k.write_bias_grad}
-        self.to_zero = [layer.grads[key] for layer, key in _gradient_slots(model)
+                if kernel.write_weight_grad:
+                    written.add((id(kernel.weight_owner), "W"))
+                if kernel.write_bias_grad:
+                    written.add((id(kernel.linear), "b"))
+        self.to_zero = [layer.grads[key] for _, layer, key in parameter_slots(model)
                         if (id(layer), key) not in written]
 
     def zero_unwritten_gradients(self) -> None:
@@ -202,6 +205,3 @@ def _dense_kernels(part):
         return [k for kernel in part.kernels for k in _dense_kernels(kernel)]
     return []
 
-
-def _gradient_slots(model):
-    return [(layer, key) for _, layer, key in parameter_slots(model)]
