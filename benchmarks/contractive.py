@@ -72,7 +72,8 @@ def train_and_measure(train, test, corruption=None, contractive: float = 0.0, ep
         model = dense_autoencoder(SIZES, hidden=hidden, output="sigmoid")
         started = time.perf_counter()
         fit(model, train, epochs=epochs, batch_size=64, lr=3e-3, seed=seed, progress=False,
-            objective=Reconstruction(MSELoss(), corruption=corruption, contractive=contractive))
+            objective=Reconstruction(MSELoss(), corruption=corruption, contractive=contractive),
+            engine="fast")  # the fast engine, as the documented numbers were made
         seconds = time.perf_counter() - started
         train_codes = in_batches(model.encode, train)
         test_codes, reconstructions = codes_and_reconstructions(model, test)

@@ -45,7 +45,7 @@ def nanoae_run(sizes, train, test, args, seed):
     model = dense_vae(sizes)
     started = time.perf_counter()
     fit(model, train, test=None, objective=ELBO(), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=seed, progress=False)
+        seed=seed, progress=False, engine="fast")  # the fast engine, as the documented numbers were made
     seconds = time.perf_counter() - started
     return statistics.mean(elbo_terms(model, test)["neg_elbo"] for _ in range(10)), seconds
 
