@@ -19,7 +19,7 @@ What "equal" means, and why:
   largest |θ| — Adam's update folds its bias corrections into two scalars (``fast/updates.py``), one
   rounding apart per step, and 200 steps of training carry those apart but do not amplify them
   (measured: at most 2.7e-7 and 1.4e-15 of the largest |θ| after 200 steps; the bound is 2e-6 and 1e-13).
-The last test plants one-line slips in the engine and checks that these comparisons fail.
+The last test plants thirteen one-line slips in the engine and checks that these comparisons fail.
 """
 from __future__ import annotations
 
@@ -189,11 +189,13 @@ SLIPS = [
     ("engine", "dmu, dlogvar = dz + kl_dmu, dlogvar + kl_dlogvar", "dmu, dlogvar = dz, dlogvar + kl_dlogvar",
      "VAE, Bernoulli", "Adam"),                                                                    # KL's ∂/∂μ dropped
     ("engine", " == 1 and not kernel.tied", " >= 1", "tied weights", "Adam"),                     # tied W overwritten
+    ("convolutions", "        out4 += layer.params[\"b\"].reshape(-1, 1, 1, 1)\n", "", "conv", "Adam"),  # conv bias
+    ("convolutions", "    summed.fill(0)\n", "", "conv", "Adam"),                               # col2im not zeroed
     ("engine", "dz = dz + objective.l1_gradient(self.code)", "dz = dz - objective.l1_gradient(self.code)",
      "sparse, decay, denoising", "Adam"),                                                          # L1's sign flipped
 ]
 MODULES = {"kernels": kernels, "activations": kernels.activations, "losses": losses, "updates": updates,
-           "engine": engine_module}
+           "engine": engine_module, "convolutions": kernels.convolutions}
 
 
 def planted(module, old, new):
@@ -232,6 +234,9 @@ def test_a_planted_slip_in_the_engine_fails_the_comparison(monkeypatch, module_n
         monkeypatch.setattr(kernels.activations, "forward_into", slipped.forward_into)
     elif module_name == "losses":
         monkeypatch.setattr(engine_module, "LossKernel", slipped.LossKernel)
+    elif module_name == "convolutions":
+        monkeypatch.setattr(kernels.convolutions, "Conv2dKernel", slipped.Conv2dKernel)
+        monkeypatch.setattr(kernels.convolutions, "ConvTranspose2dKernel", slipped.ConvTranspose2dKernel)
     elif module_name == "updates":
         monkeypatch.setattr(updates, "Updater", slipped.Updater)
     else:

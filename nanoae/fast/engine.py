@@ -32,7 +32,7 @@ over 200 steps, for every model and optimizer, and checks that planted slips fai
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.fast import kernels, memory, updates
+from nanoae.fast import convolutions, kernels, memory, updates
 from nanoae.fast.losses import LossKernel
 from nanoae.models import VAE, Autoencoder
 from nanoae.models.vae import LOGVAR_RANGE
@@ -199,7 +199,8 @@ class ObjectivePlan(_Plan):
 
 
 def _dense_kernels(part):
-    if isinstance(part, kernels.DenseKernel):
+    """The kernels that can write their weights' gradients outright: dense layers and convolutions."""
+    if isinstance(part, (kernels.DenseKernel, convolutions.Conv2dKernel, convolutions.ConvTranspose2dKernel)):
         return [part]
     if isinstance(part, kernels.SequentialKernel):
         return [k for kernel in part.kernels for k in _dense_kernels(kernel)]

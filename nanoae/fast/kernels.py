@@ -11,8 +11,10 @@ off) and filling its parameters' gradients — on the same arrays (the layer's
   ∂L/∂W and ∂L/∂b are *written* (not added) when nothing else adds to them, so
   that those parts of g need no zeroing;
 * ``ActivationKernel`` is an activation on its own (after a convolution);
-* ``LayerKernel`` is any other layer (convolutions, reshapes, pooling, a layer
-  of the user's): it calls the layer's own ``forward``/``backward``.
+* ``Conv2dKernel``, ``ConvTranspose2dKernel`` (``convolutions.py``) are the convolutions' im2col
+  arithmetic into arrays kept between steps;
+* ``LayerKernel`` is any other layer (reshapes, pooling, a layer of the
+  user's): it calls the layer's own ``forward``/``backward``.
 
 The activations' fast forms are ``activations.py``'s: the same numbers, the
 sigmoid from one exponential, subnormals in the sigmoid's backward set to zero.
@@ -23,8 +25,9 @@ smaller batch of an epoch gets its own.
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.fast import activations, layouts
-from nanoae.layers import Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, TiedLinear
+from nanoae.fast import activations, convolutions, layouts
+from nanoae.layers import (Conv2d, ConvTranspose2d, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh,
+                           TiedLinear)
 
 ACTIVATIONS = (Identity, LeakyReLU, ReLU, Sigmoid, Tanh)
 
@@ -206,6 +209,10 @@ def compile_layer(layer, known: bool = True):
         return DenseKernel(layer)
     if isinstance(layer, ACTIVATIONS):
         return ActivationKernel(layer)
+    if type(layer) is Conv2d:
+        return convolutions.Conv2dKernel(layer, Buffers())
+    if type(layer) is ConvTranspose2d:
+        return convolutions.ConvTranspose2dKernel(layer, Buffers())
     return LayerKernel(layer)
 
 
