@@ -195,7 +195,7 @@ SLIPS = [
      "relu, σ output, MSE", "Adam"),
     ("losses", "xp.multiply(self.diff, 2.0 * scale, out=grad)", "xp.multiply(self.diff, scale, out=grad)",
      "relu, σ output, MSE", "Adam"),                                                               # the 2 dropped
-    ("losses", "        grad *= one_minus\n", "", "tanh, σ output, BCE", "Adam"),                  # σ' half-done
+    ("activations", "    dx *= one_minus_out\n", "", "tanh, σ output, BCE", "Adam"),               # σ' half-done
     ("updates", "    scratch *= lr / (1 - beta1 ** t)", "    scratch *= lr", "relu, σ output, MSE", "Adam"),
     ("updates", "                for block in blocks(part):", "                for block in blocks(part)[:-1]:",
      "relu, σ output, MSE", "Adam"),                                                               # last block skipped
@@ -246,6 +246,8 @@ def test_a_planted_slip_in_the_engine_fails_the_comparison(monkeypatch, module_n
     elif module_name == "activations":
         monkeypatch.setattr(kernels.activations, "forward_in_place", slipped.forward_in_place)
         monkeypatch.setattr(kernels.activations, "forward_into", slipped.forward_into)
+        monkeypatch.setattr(kernels.activations, "backward", slipped.backward)
+        monkeypatch.setattr(losses, "sigmoid_backward", slipped.sigmoid_backward)
     elif module_name == "losses":
         monkeypatch.setattr(engine_module, "LossKernel", slipped.LossKernel)
     elif module_name == "convolutions":

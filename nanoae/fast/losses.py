@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from nanoae import backend
 from nanoae.fast import layouts
-from nanoae.fast.activations import exp_minus_abs, sigmoid_from
-from nanoae.fast.subnormals import flush_subnormals
+from nanoae.fast.activations import exp_minus_abs, sigmoid_backward, sigmoid_from
 from nanoae.layers import Sigmoid
 from nanoae.losses import BCELoss, BCEWithLogitsLoss, MSELoss
 from nanoae.losses.base import reduce, reduction_scale
@@ -108,11 +107,6 @@ class LossKernel:
         return copy
 
     def _times_sigmoid_derivative(self, grad, out):
-        """grad ← grad · σ(1 − σ), in place, in the sigmoid layer's order (the same bits), its subnormals
-        set to zero: the output sigmoid's backward, done here into the loss's own buffer."""
-        xp = backend.xp()
-        one_minus = self.buffers.like("1-σ", out)
-        xp.subtract(1, out, out=one_minus)
-        grad *= out
-        grad *= one_minus
-        flush_subnormals(grad, one_minus)
+        """grad ← grad · σ(1 − σ), in place (the output sigmoid's backward, done here into the loss's own
+        buffer: ``activations.sigmoid_backward``, the same bits as the layer's)."""
+        sigmoid_backward(grad, out, into=grad, scratch=self.buffers.like("1-σ", out))
