@@ -3,6 +3,7 @@
 The package, floor by floor; each imports only from the floors above it:
 
     backend, emulated    the array module (NumPy / CuPy / the emulated device), dtype, seeded generator
+    limits               every size limit nanoae enforces, checked before anything is allocated
     functional           formulas used in several places: stable sigmoid, BCE on logits, logsumexp, log 2π
     files                atomic writing, JSON, the pickle-free .npz reader
     initializers         Xavier and He initialisation
@@ -13,8 +14,9 @@ The package, floor by floor; each imports only from the floors above it:
     losses               MSE, BCE, BCE on logits, the Gaussian KL term
     optim                SGD, Adam, AdamW (each rule as its formulas, per parameter), clipping, schedules
     data                 the shipped digits, full-size data sets, minibatches, corruptions
+    schema               what each saved JSON file may hold, and the one validator that checks it
     models               Autoencoder, VAE (each owns its parameters' memory), presets, decoder likelihoods,
-                         the model file
+                         the model file, a model's size checked before it is built
     training             fit (the loop a student reads), the objectives (reconstruction, ELBO, penalties),
                          checkpoints, progress
     fast                 the fast ENGINE, above all of the above: compiles a model, its objective and its
@@ -26,8 +28,8 @@ The package, floor by floor; each imports only from the floors above it:
     interop              the bridge to PyTorch: to_torch, from_torch (PyTorch optional)
     rbm                  restricted Boltzmann machines, contrastive divergence, greedy pretraining and
                          unrolling into a deep autoencoder (Hinton & Salakhutdinov 2006)
-    runs                 a run from a configuration to a run folder: the autoencoder and VAE recipes,
-                         the 2006 pretraining experiment
+    runs                 a run from a configuration to a run folder (locked for that run alone): the
+                         autoencoder and VAE recipes, the 2006 pretraining experiment
     apps                 denoising, dimensionality reduction, anomaly detection
     cli                  python -m nanoae <command>
 """

@@ -1,12 +1,17 @@
 """Files: written without ever leaving a half-written one, read without running code.
 
 * ``atomic_write(path)``: write to a temporary file in the same folder, flush
-  and fsync, then rename over ``path`` — a crash leaves the old file intact;
-* ``write_json(path, data)``: the same, for JSON;
+  and fsync, then rename over ``path`` — a crash leaves the old file intact, and
+  a symbolic link at ``path`` is replaced by the new file, never followed (so a
+  link planted in a run folder cannot make a run write outside it);
+* ``write_json(path, data)``, ``write_text(path, text)``: the same, for JSON and text;
 * ``read_npz(path, error, what)``: every array of an ``.npz``, each member's
   header checked before its data is read (a zip of ``.npy`` arrays, no Python
-  objects, exactly as many bytes as the header declares — so a lying header
-  cannot make it allocate), then read with ``allow_pickle=False``;
+  objects, exactly as many bytes as the header declares, all of them together
+  within ``nanoae.limits.memory_budget()`` — so a lying header cannot make it
+  allocate), then its data read a chunk at a time and counted, refused as soon
+  as it decompresses to more than declared (a zip bomb is never expanded);
+* ``read_counted(stream, size)``: at most ``size`` bytes of a stream, a chunk at a time, counted;
 * ``json_entry``, ``check_weights``: the JSON text an archive carries, and
   arrays that must be real float32/float64 numbers, all finite.
 
@@ -29,6 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nanoae import limits
+from nanoae.limits import human_bytes
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -38,10 +46,16 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb"):
+    """A file object to write ``path``'s new contents to ("wb", or "w" for UTF-8 text); ``path`` changes only
+    when the block ends without an error.  Every file a run writes goes through here.
+
+    The temporary file is created anew (``mkstemp``: O_EXCL, so never through a link) and renamed over
+    ``path``; ``rename`` replaces a symbolic link at ``path`` with the file, it does not write where it points.
+    """
     path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, mode) as f:
+        with os.fdopen(handle, mode, encoding=None if "b" in mode else "utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -54,9 +68,16 @@ def atomic_write(path, mode: str = "wb"):
 
 
 def write_json(path, data: dict) -> None:
+    """``data`` as indented JSON, written atomically."""
     with atomic_write(path, "w") as f:
         json.dump(data, f, indent=2)
         f.write("\n")
+
+
+def write_text(path, text: str) -> None:
+    """``text`` as UTF-8, written atomically (walk.txt, results.md)."""
+    with atomic_write(path, "w") as f:
+        f.write(text)
 
 
 def is_temporary(path) -> bool:
@@ -66,31 +87,65 @@ def is_temporary(path) -> bool:
 
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")          # a zip's first local header, or an empty zip
+READ_CHUNK = 1 << 20                                # an .npy member is read, and counted, a MiB at a time
 
 
-def _check_member(archive, info, path, error, what) -> None:
-    """A member must be an .npy array of plain numbers or text, with exactly the bytes its header declares."""
+def read_counted(stream, size: int, chunk: int = READ_CHUNK, digest=None) -> tuple:
+    """(array, n): up to ``size`` bytes of ``stream`` in a new uint8 array, read ``chunk`` bytes at a time (each
+    added to ``digest`` if given); n < size if the stream ended first.  Nothing beyond ``size`` is read."""
+    data = np.empty(size, dtype=np.uint8)
+    view, filled = memoryview(data), 0
+    while filled < size:
+        n = stream.readinto(view[filled:filled + chunk])
+        if not n:
+            break
+        if digest is not None:
+            digest.update(view[filled:filled + n])
+        filled += n
+    return data, filled
+
+
+def _check_member(archive, info, path, error, what, budget: int, used: int) -> np.ndarray:
+    """A member must be an .npy array of plain numbers or text, with exactly the bytes its header declares, within
+    what is left of ``budget`` after ``used``; its data is then read in chunks, counted, into an array that size."""
     if not info.filename.endswith(".npy"):
         raise error(f"{path}: not a {what} (unexpected member {info.filename!r} in the archive)")
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
         if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
         elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
         else:
             raise error(f"{path}: {info.filename} is in .npy format version {version}, which nanoae does not read")
-        declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if dtype.hasobject:
+            raise error(f"{path}: {info.filename} holds Python objects (pickled data); nanoae never loads those")
+        declared = int(np.prod(shape, dtype=object)) * dtype.itemsize          # exact, however large the shape
         stored = info.file_size - member.tell()
-    if dtype.hasobject:
-        raise error(f"{path}: {info.filename} holds Python objects (pickled data); nanoae never loads those")
-    if declared != stored:
-        raise error(f"{path}: {info.filename} declares shape {shape} ({declared} bytes) but holds {stored} bytes; "
-                    "the file is truncated or corrupt")
+        if declared != stored:
+            raise error(f"{path}: {info.filename} declares shape {shape} ({declared} bytes) but holds {stored} "
+                        "bytes; the file is truncated or corrupt")
+        if used + declared > budget:
+            left = f"the {human_bytes(budget - used)} left of " if used else ""
+            raise error(f"{path}: refused: {info.filename} decompresses to {human_bytes(declared)} (shape {shape}), "
+                        f"more than {left}nanoae's limit of {human_bytes(budget)} for a file's arrays "
+                        "(nanoae.limits.memory_budget(): half this machine's memory)")
+        data, filled = read_counted(member, declared)
+        if filled < declared:
+            raise error(f"{path}: {info.filename} is truncated: it decompresses to {filled} bytes, "
+                        f"its header declares {declared}")
+        if member.read(1):
+            raise error(f"{path}: refused: {info.filename} decompresses to more than the {declared} bytes its "
+                        "header declares")
+    return data.view(dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
 def read_npz(path, error, what: str) -> dict:
-    """Every array of an ``.npz`` file, each checked before it is read; any failure is ``error`` naming the file."""
+    """Every array of an ``.npz`` file, each checked before it is read; any failure is ``error`` naming the file.
+
+    No member may decompress to more than its header declares, nor all of them together to more than
+    ``nanoae.limits.memory_budget()``: both are counted while reading, so a zip bomb is refused, not expanded.
+    """
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: no such {what}")
@@ -98,12 +153,16 @@ def read_npz(path, error, what: str) -> dict:
         head = f.read(4)
     if head not in ZIP_MAGIC:
         raise error(f"{path}: not a {what}: an .npz file is a zip archive, and this one starts with {head!r}")
+    arrays, budget, used = {}, limits.memory_budget(), 0
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
-                _check_member(archive, info, path, error, what)
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
+                name = info.filename[:-len(".npy")]
+                if name in arrays:
+                    raise error(f"{path}: not a {what} (the archive holds {info.filename!r} twice)")
+                arrays[name] = _check_member(archive, info, path, error, what, budget, used)
+                used += arrays[name].nbytes
+        return arrays
     except error:
         raise
     except Exception as err:             # BadZipFile, a bad CRC, a truncated member, a malformed header, ...

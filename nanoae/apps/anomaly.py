@@ -42,7 +42,8 @@ def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40
         raise ValueError(f"the threshold quantile must lie in (0, 1), got {quantile}")
     if show_class not in classes:
         raise ValueError(f"the class to show ({show_class}) must be one of the classes run, {classes}")
-    with run_folder(out) as out:
+    # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
+    with backend.using(backend_name, dtype="float32", seed=seed), run_folder(out) as out:
         train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
         x_test = test.images / 255.0
         results, shown = {}, None

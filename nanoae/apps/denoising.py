@@ -37,7 +37,8 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
     levels = DEFAULT_LEVELS[kind] if levels is None else list(levels)
     for level in levels:
         corruption(kind, level)                       # every level valid before training starts
-    with run_folder(out) as out:
+    # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
+    with backend.using(backend_name, dtype="float32", seed=seed), run_folder(out) as out:
         train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
 
         started = time.perf_counter()

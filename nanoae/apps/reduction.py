@@ -13,10 +13,11 @@ import time
 
 import numpy as np
 
-from nanoae.apps.reducer import AutoencoderReducer
+from nanoae import backend
 from nanoae.evaluation.metrics import knn_accuracy, squared_error_per_image, trustworthiness
-from nanoae.evaluation.pca import PCA
 from nanoae.files import write_json
+from nanoae.limits import MAX_CODE_SIZES, check_count
+from nanoae.models.sizes import check_model
 from nanoae.plots import apps as plots
 from nanoae.runs.base import run_folder, start
 
@@ -31,11 +32,23 @@ def measure(train_codes, test_codes, test_reconstructions, x_test, train_labels,
             "trustworthiness_k5": trustworthiness(x_test[:n], test_codes[:n], k=5)}
 
 
+def check_sizes(code_sizes, hidden, batch_size: int) -> None:
+    """Every autoencoder the comparison trains, checked against nanoae's limits before any is built."""
+    check_count(code_sizes, MAX_CODE_SIZES, "--code-sizes")
+    for size in code_sizes:
+        model = {"arch": "dense", "sizes": [784, *hidden, size], "hidden": "relu", "output": "sigmoid", "tied": False}
+        check_model(model, batch_size, f"--hidden {','.join(map(str, hidden))} with code size {size}")
+
+
 def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 10, batch_size: int = 64,
                   lr: float = 1e-3, seed: int = 0, backend_name: str = "numpy", figures: bool = True,
                   progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
                   download: bool = False, engine: str = "fast") -> dict:
-    with run_folder(out) as out:
+    check_sizes(code_sizes, hidden, batch_size)
+    from nanoae.apps.reducer import AutoencoderReducer     # here, not at the top: these import scikit-learn (slow)
+    from nanoae.evaluation.pca import PCA
+    # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
+    with backend.using(backend_name, dtype="float32", seed=seed), run_folder(out) as out:
         train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
         x_test = test.images / 255.0
         results, codes_2d, reconstructions = {}, {}, {}

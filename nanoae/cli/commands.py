@@ -1,27 +1,22 @@
 """The commands: each reads its parsed options, runs, prints a report, and returns an exit status."""
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from nanoae import backend, gradcheck
+from nanoae import backend
 from nanoae.apps import run_anomaly, run_denoising, run_reduction
 from nanoae.cli.info import report as info_report
 from nanoae.cli.reports import report_anomaly, report_autoencoder, report_denoising, report_reduction, report_vae
-from nanoae.data import DATASET_NAMES, load_dataset
+from nanoae.data import load_dataset
 from nanoae.evaluation import walk
 from nanoae.evaluation.walk_back import walk_back
-from nanoae.layers import Linear, ReLU, Sequential, Sigmoid
-from nanoae.losses import MSELoss
 from nanoae.models import VAE, load_model
-from nanoae.optim import Adam
 from nanoae.plots import matplotlib_available
 from nanoae.runs import TrainConfig, VAEConfig, run_training, run_vae_training
 from nanoae.runs.hinton2006 import ARMS, CONFIG_FILE, PretrainConfig, markdown, read_config, run_pretraining
+from nanoae.schema import METRICS, read_json
 from nanoae.training import CheckpointError, load_checkpoint
 
 AE_ONLY = ("output", "tied", "loss", "walk_index", "l1", "weight_decay", "contractive", "arch", "channels")
@@ -105,10 +100,9 @@ def train(args) -> int:
 def resume(args) -> int:
     """Carry on a run from its checkpoint, with its saved configuration; or finish one whose training
     ended but whose results were never written."""
-    run = Path(args.resume)
-    saved = load_checkpoint(run / "checkpoint.npz" if run.is_dir() else run)
-    run = run if run.is_dir() else run.parent
-    args.out = run
+    given_path = Path(args.resume)
+    run = resumed_in_place(args, given_path if given_path.is_dir() else given_path.parent)
+    saved = load_checkpoint(run / "checkpoint.npz" if given_path.is_dir() else given_path)
     allowed = {"resume", "handler", "command", "no_figures", "quiet", "download", "defaults", "out",
                *RESUME_OPTIONS}
     given = [name for name, value in vars(args).items()
@@ -173,7 +167,7 @@ def anomaly(args) -> int:
     metrics = run_anomaly(args.out, args.classes, args.quantile, epochs=args.epochs, seed=args.seed,
                           show_class=args.show_class if args.show_class is not None else args.classes[0],
                           backend_name=args.backend, figures=wants_figures(args), engine=args.engine,
-                          **data_options(args))
+                          progress=not args.quiet, **data_options(args))
     report_anomaly(metrics, args.out, args.quantile)
     return 0
 
@@ -182,11 +176,20 @@ PRETRAIN_OPTIONS = ("sizes", "rbm_epochs", "epochs", "batch_size", "lr", "arms",
                     "data_dir", "download", "engine")
 
 
+def resumed_in_place(args, run: Path) -> Path:
+    """A resumed run writes into its own folder and nowhere else: an --out naming another folder is refused."""
+    if args.out is not None and Path(args.out).resolve() != run.resolve():
+        raise ValueError(f"--resume carries on {run} in its own folder, so --out {args.out} cannot be given; "
+                         f"to keep {run} as it is, copy it to {args.out} and resume the copy")
+    args.out = run
+    return run
+
+
 def pretrain_command(args) -> int:
     if args.resume:
-        run = Path(args.resume)
+        run = resumed_in_place(args, Path(args.resume))
         config = read_config(run)
-        given = [name for name in PRETRAIN_OPTIONS + ("out",) if name not in ("epochs", "backend", "data_dir",
+        given = [name for name in PRETRAIN_OPTIONS if name not in ("epochs", "backend", "data_dir",
                  "download", "engine") and getattr(args, name) != args.defaults[name]]
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
@@ -201,7 +204,6 @@ def pretrain_command(args) -> int:
         config.epochs = args.epochs if further else config.epochs
         config.backend, config.engine = args.backend, args.engine
         config.data_dir, config.download = args.data_dir or config.data_dir, args.download or config.download
-        args.out = run
         say(args, f"Fine-tuning every arm of {run} further, to {config.epochs} epochs, from its last checkpoint."
                   if further else
                   f"Carrying on {run}: finished parts are read back, the unfinished one resumes from its checkpoint.")
@@ -221,18 +223,17 @@ def pretrain_command(args) -> int:
 
 
 def _trained_on(run: Path) -> str:
-    """The data set a run folder's model was trained on, from its metrics.json."""
+    """The data set a run folder's model was trained on, from its metrics.json (checked by its schema)."""
     saved = run / "metrics.json"
     if not saved.is_file():
         return "mnist-5k"
     try:
-        dataset = json.loads(saved.read_text())["config"]["dataset"]
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(f"{saved} does not say which data set the model was trained on; "
-                         "pass --dataset") from None
-    if dataset not in DATASET_NAMES:
-        raise ValueError(f"{saved} names an unknown data set {dataset!r}; pass --dataset")
-    return dataset
+        metrics = read_json(saved, METRICS, "metrics")
+    except ValueError as err:
+        raise ValueError(f"{err}; pass --dataset") from None
+    if "dataset" not in metrics.get("config", {}):
+        raise ValueError(f"{saved} does not say which data set the model was trained on; pass --dataset")
+    return metrics["config"]["dataset"]
 
 
 def info(args) -> int:
@@ -262,35 +263,11 @@ def walk_command(args) -> int:
 
 def _trained_loss(run: Path) -> str:
     """The loss an autoencoder run trained with (its metrics.json), MSE where it does not say."""
-    try:
-        loss = json.loads((run / "metrics.json").read_text())["config"]["loss"]
-    except (OSError, ValueError, KeyError, TypeError):
+    saved = run / "metrics.json"
+    if not saved.is_file():
         return "mse"
+    try:
+        loss = read_json(saved, METRICS, "metrics").get("config", {}).get("loss", "mse")
+    except ValueError as err:
+        raise ValueError(f"{err}; pass --loss") from None
     return loss if loss in ("mse", "bce") else "mse"
-
-
-def smoke(args) -> int:
-    """A tiny autoencoder 16 → 32 → 2 → 32 → 16 on data that truly lies on a 2-D surface."""
-    backend.use(args.backend, dtype="float64", seed=args.seed)
-    rng = np.random.default_rng(args.seed)
-    codes = rng.uniform(-1, 1, size=(512, 2))
-    mixing = rng.standard_normal((2, 16))
-    data = backend.asarray(1 / (1 + np.exp(-codes @ mixing)))          # (512, 16) in (0, 1)
-
-    model = Sequential(Linear(16, 32, "he_normal"), ReLU(), Linear(32, 2),
-                       Linear(2, 32, "he_normal"), ReLU(), Linear(32, 16), Sigmoid())
-    report = gradcheck(model, data[:4], loss=MSELoss(), target=data[:4])
-    print(f"gradient check of all {len(report.errors)} arrays: worst relative error "
-          f"{report.max_error:.1e} ({'PASS' if report.passed else 'FAIL'})")
-
-    print(f"MSE of always predicting the mean: {float(data.var(axis=0).mean()):.5f}")
-    loss, optimizer = MSELoss(), Adam(model, lr=1e-2)
-    for step in range(args.steps + 1):
-        optimizer.zero_grad()
-        value = loss.forward(model.forward(data), data)
-        model.backward(loss.backward())
-        optimizer.step()
-        if step % max(1, args.steps // 5) == 0:
-            print(f"step {step:4d}  MSE {float(value):.5f}")
-    return 0 if report.passed else 1
-

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nanoae import backend
-from nanoae.cli import commands
+from nanoae import backend, limits
+from nanoae.cli import commands, smoke
 from nanoae.data import DATASET_NAMES
 from nanoae.losses import LOSSES
 from nanoae.models import ACTIVATIONS
@@ -29,8 +29,9 @@ def _number(parse, accept, expected: str):
     return convert
 
 
-def _list_of(parse, accept, expected: str):
-    """An argparse type for comma-separated values, each parsed and accepted like ``_number``'s."""
+def _list_of(parse, accept, expected: str, most: int | None = None):
+    """An argparse type for comma-separated values, each parsed and accepted like ``_number``'s;
+    at most ``most`` of them where each costs a piece of work (``nanoae/limits.py``)."""
     def convert(text: str) -> list:
         try:
             values = [parse(part) for part in text.split(",")]
@@ -38,6 +39,8 @@ def _list_of(parse, accept, expected: str):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if not all(accept(v) for v in values):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        if most is not None and len(values) > most:
+            raise argparse.ArgumentTypeError(f"expected at most {most} values, got {len(values)}")
         return values
     return convert
 
@@ -60,10 +63,27 @@ positive_float = _number(float, lambda v: 0 < v < float("inf"), "a positive numb
 non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), "a number ≥ 0")
 fraction = _number(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 positive_ints = _list_of(int, lambda v: v >= 1, "comma-separated positive integers")
-iw_samples = _list_of(int, lambda v: v >= 1, "comma-separated numbers of importance samples k ≥ 1, such as 1,50,500")
+
+
+def channels(text: str) -> list:
+    """The convolutional autoencoder's two channel counts c1,c2 (nanoae/models/conv.py has two convolutions)."""
+    values = positive_ints(text)
+    if len(values) != 2:
+        raise argparse.ArgumentTypeError(f"expected two positive integers c1,c2 (the conv autoencoder has two "
+                                         f"convolutions), such as 16,32; got {len(values)}: {text}")
+    return values
+
+
+code_sizes = _list_of(int, lambda v: v >= 1, "comma-separated positive integers", most=limits.MAX_CODE_SIZES)
+iw_samples = _list_of(int, lambda v: 1 <= v <= limits.MAX_IW_SAMPLES,
+                      f"comma-separated numbers of importance samples k ≥ 1 and ≤ {limits.MAX_IW_SAMPLES}, "
+                      "such as 1,50,500", most=limits.MAX_IW_VALUES)
+smoke_steps = _number(int, lambda v: 1 <= v <= limits.MAX_SMOKE_STEPS,
+                      f"a number of steps between 1 and {limits.MAX_SMOKE_STEPS:,}")
 digits = _list_of(int, lambda v: 0 <= v <= 9, "comma-separated digits 0-9")
 arms = _list_of(str, lambda v: v in ("a", "b", "c"), "comma-separated arms among a, b, c, such as a,c")
-levels = _list_of(float, lambda v: 0 <= v < float("inf"), "comma-separated noise levels ≥ 0, such as 0.1,0.3")
+levels = _list_of(float, lambda v: 0 <= v < float("inf"), "comma-separated noise levels ≥ 0, such as 0.1,0.3",
+                  most=limits.MAX_NOISE_LEVELS)
 
 
 # option groups more than one command has --------------------------------------------------------------------
@@ -131,7 +151,7 @@ def _add_train(commands_) -> None:
 def _add_autoencoder_options(ae, defaults) -> None:
     ae.add_argument("--arch", choices=["dense", "conv"], default=None,
                     help="dense (default) or conv: the convolutional autoencoder, code size = last of --sizes")
-    ae.add_argument("--channels", type=positive_ints, default=None, help="conv channels, default 16,32")
+    ae.add_argument("--channels", type=channels, default=None, help="conv channels c1,c2; default 16,32")
     ae.add_argument("--output", choices=ACTIVATIONS, default=None, help=f"default {defaults.output}")
     ae.add_argument("--tied", action="store_true", help="decoder uses the encoder's weights transposed")
     ae.add_argument("--loss", choices=[name for name in LOSSES if name != "bce_logits"], default=None,
@@ -153,7 +173,8 @@ def _add_vae_options(vae) -> None:
     vae.add_argument("--variance", type=positive_float, default=None,
                      help="fixed σ² of the Gaussian likelihood; learned if omitted")
     vae.add_argument("--iw-samples", type=iw_samples, default=None,
-                     help="k values for the importance-weighted log p(x), e.g. 1,50,500 (the default)")
+                     help=f"k values for the importance-weighted log p(x), e.g. 1,50,500 (the default); each k "
+                          f"at most {limits.MAX_IW_SAMPLES}, at most {limits.MAX_IW_VALUES} values")
 
 
 def _add_denoise(commands_) -> None:
@@ -162,14 +183,16 @@ def _add_denoise(commands_) -> None:
     p.add_argument("--corruption", choices=["gaussian", "masking", "salt-and-pepper"], default="gaussian")
     p.add_argument("--train-level", type=non_negative_float, default=None,
                    help="noise level used in training (σ or fraction); default 0.3 / 0.25 / 0.1")
-    p.add_argument("--levels", type=levels, default=None, help="noise levels to measure, e.g. 0.1,0.2,0.3,0.5")
+    p.add_argument("--levels", type=levels, default=None,
+                   help=f"noise levels to measure, e.g. 0.1,0.2,0.3,0.5; at most {limits.MAX_NOISE_LEVELS}")
     p.set_defaults(handler=commands.denoise)
 
 
 def _add_reduce(commands_) -> None:
     p = commands_.add_parser("reduce", help="autoencoder vs PCA at code sizes 2 and 30")
     _add_common(p, 10)
-    p.add_argument("--code-sizes", type=positive_ints, default=[2, 30])
+    p.add_argument("--code-sizes", type=code_sizes, default=[2, 30],
+                   help=f"code sizes to compare at, at most {limits.MAX_CODE_SIZES}; default 2,30")
     p.add_argument("--hidden", type=positive_ints, default=[1000, 500, 250],
                    help="hidden sizes of the encoder (mirrored by the decoder); default Hinton's 1000,500,250")
     p.set_defaults(handler=commands.reduce)
@@ -228,10 +251,11 @@ def _add_pretrain(commands_) -> None:
 
 def _add_smoke(commands_) -> None:
     p = commands_.add_parser("smoke", help="train a tiny autoencoder and gradient-check it")
-    p.add_argument("--steps", type=positive_int, default=500)
+    p.add_argument("--steps", type=smoke_steps, default=500,
+                   help=f"training steps, at most {limits.MAX_SMOKE_STEPS:,}; default 500")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
-    p.set_defaults(handler=commands.smoke)
+    p.set_defaults(handler=smoke.smoke)
 
 
 def _add_info(commands_) -> None:
@@ -250,4 +274,16 @@ def build_parser(description: str) -> argparse.ArgumentParser:
                 _add_smoke,
                 _add_info):
         add(commands_)
+    _add_debug(parser, commands_)
     return parser
+
+
+DEBUG_HELP = ("on a failure, print the Python traceback as well as the one-line error (every command takes it, "
+              "before or after the command's name)")
+
+
+def _add_debug(parser, commands_) -> None:
+    """``--debug`` before the command, or after it: SUPPRESS keeps a command's default from overriding it."""
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    for command in commands_.choices.values():
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)

@@ -40,7 +40,7 @@ def report_denoising(metrics, out) -> None:
     print(f"\nOn the {metrics['test_size']} held-out images (PSNR in dB, higher is better):")
     print_table([(r["level"], r["images"], r["psnr_db"], r["mse"]) for r in metrics["results"]],
                 ("level", "images", "PSNR (dB)", "MSE"))
-    print(f"\nWrote to {out}/: metrics.json, " + ", ".join(metrics.get("figures", [])))
+    print(f"\nWrote to {out}/: " + ", ".join(["metrics.json", *metrics.get("figures", [])]))
 
 
 def report_reduction(metrics, out) -> None:
@@ -51,7 +51,7 @@ def report_reduction(metrics, out) -> None:
     for size, r in metrics["results"].items():
         print(f"  {size}-D: PCA's error is {r['pca_over_autoencoder_error']:.2f}× the autoencoder's "
               f"(Hinton & Salakhutdinov 2006, 30-D, full MNIST: 13.87 / 3.00 = 4.62×)")
-    print(f"\nWrote to {out}/: metrics.json, " + ", ".join(metrics.get("figures", [])))
+    print(f"\nWrote to {out}/: " + ", ".join(["metrics.json", *metrics.get("figures", [])]))
 
 
 def report_anomaly(metrics, out, quantile: float) -> None:
@@ -61,4 +61,4 @@ def report_anomaly(metrics, out, quantile: float) -> None:
                  for c, r in metrics["per_class"].items()],
                 ("normal digit", "AUROC", "anomalies caught", "normals flagged"))
     print(f"  mean AUROC {metrics['mean_auroc']:.3f}")
-    print(f"\nWrote to {out}/: metrics.json, " + ", ".join(metrics.get("figures", [])))
+    print(f"\nWrote to {out}/: " + ", ".join(["metrics.json", *metrics.get("figures", [])]))

@@ -33,6 +33,7 @@ class ImageDataset:
     name: str = "images"
     image_shape: tuple = (28, 28)
     unit_interval: bool = True  # False: any finite floats (tabular data for a linear output), taken as they are
+    num_classes: int = 10       # labels are class indices 0 … num_classes − 1
 
     def __post_init__(self):
         kind = self.images.dtype.kind if isinstance(self.images, np.ndarray) else None
@@ -48,6 +49,18 @@ class ImageDataset:
                              "finite values)")
         if len(self.labels) != len(self.images):
             raise ValueError(f"{self.name}: {len(self.images)} images but {len(self.labels)} labels")
+        self._check_labels()
+
+    def _check_labels(self) -> None:
+        """Labels are class indices: whole numbers 0 … num_classes − 1 (10 digits: 0-9)."""
+        labels = np.asarray(self.labels)
+        if labels.ndim != 1 or labels.dtype.kind not in "iuf":
+            raise ValueError(f"{self.name}: labels must be a 1-D array of class indices, got "
+                             f"{labels.dtype} {labels.shape}")
+        wrong = (labels < 0) | (labels >= self.num_classes) | (labels != np.round(labels))
+        if wrong.any():
+            raise ValueError(f"{self.name}: labels must be class indices 0-{self.num_classes - 1} "
+                             f"(num_classes={self.num_classes}), found {labels[wrong][0].item()}")
 
     def __len__(self):
         return len(self.images)
@@ -70,7 +83,8 @@ class ImageDataset:
         return x
 
     def subset(self, rows) -> "ImageDataset":
-        return ImageDataset(self.images[rows], self.labels[rows], self.name, self.image_shape, self.unit_interval)
+        return ImageDataset(self.images[rows], self.labels[rows], self.name, self.image_shape, self.unit_interval,
+                            self.num_classes)
 
 
 class BatchIterator:

@@ -11,12 +11,14 @@ Keras-style ``mnist.npz``: arrays ``x_train`` (N, 28, 28) uint8, ``y_train`` (N,
 ``x_test``, ``y_test``, read with ``allow_pickle=False``.
 
 Anything else — a wrong magic number, a truncated or over-long file, a corrupt
-gzip stream, images and labels that disagree — raises ``DataError`` naming the
-file and what is wrong.
+gzip stream or one of several members, more data declared than
+``nanoae.limits.MAX_IDX_BYTES`` (1 GiB), images and labels that disagree,
+labels outside 0-9 — raises ``DataError`` naming the file and what is wrong.
+Compressed data is decompressed only as far as the header declares (and one
+byte more, to see it ends there): nothing beyond the limit is ever allocated.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import struct
 import zlib
@@ -24,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nanoae.files import read_npz
+from nanoae.files import read_counted, read_npz
+from nanoae.limits import MAX_IDX_BYTES, human_bytes
 
 
 class DataError(ValueError):
@@ -33,12 +36,51 @@ class DataError(ValueError):
 
 GZIP_MAGIC = b"\x1f\x8b"
 UNSIGNED_BYTE = 0x08
+RAW_CHUNK = 1 << 16                 # compressed bytes read at a time
+
+
+class _SingleGzip:
+    """The content of a gzip file of exactly one member, decompressed only as far as it is read.
+
+    ``read(n)`` never decompresses more than ``n`` bytes, so a stream that inflates to far more than
+    its header declares is refused after one extra byte.  zlib checks the member's CRC-32 and length
+    trailer; bytes after the member (a second member, or anything else) are refused.
+    """
+
+    def __init__(self, raw, path):
+        self.raw, self.path = raw, path
+        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)           # 16 +: the gzip wrapper
+
+    def read(self, n: int = 1) -> bytes:
+        out = bytearray()
+        while len(out) < n and not self.inflate.eof:
+            compressed = self.inflate.unconsumed_tail or self.raw.read(RAW_CHUNK)
+            data = self.inflate.decompress(compressed, n - len(out))
+            if not data and not compressed and not self.inflate.eof:
+                raise DataError(f"{self.path}: corrupt or truncated gzip data "
+                                "(the file ends before the gzip stream does)")
+            out += data
+        if self.inflate.eof and (self.inflate.unused_data or self.raw.read(1)):
+            raise DataError(f"{self.path}: bytes follow the gzip data (a second gzip member, or trailing "
+                            "bytes); nanoae reads gzip files of exactly one member")
+        return bytes(out)
+
+    def readinto(self, view) -> int:
+        data = self.read(len(view))
+        view[:len(data)] = data
+        return len(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.raw.close()
 
 
 def _open(path: Path):
-    """(a binary stream of the file's content, the content's size in bytes as far as the file tells it):
-    through gzip when the file starts with its magic bytes, whose last four bytes hold the uncompressed
-    size modulo 2^32 (RFC 1952)."""
+    """(a binary stream of the file's content, the content's size in bytes as far as the file tells it,
+    whether it is compressed): through gzip when the file starts with its magic bytes, whose last four
+    bytes hold the uncompressed size modulo 2^32 (RFC 1952)."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as probe:
@@ -46,18 +88,18 @@ def _open(path: Path):
             if compressed and size >= 18:                      # the smallest gzip member: header 10 + trailer 8
                 probe.seek(-4, 2)
                 size = struct.unpack("<I", probe.read(4))[0]
-        return (gzip.open(path, "rb") if compressed else open(path, "rb")), size, compressed
+        raw = open(path, "rb")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
+    return (_SingleGzip(raw, path) if compressed else raw), size, compressed
 
 
 def _check_declared_size(path, shape, header_bytes: int, total: int, content_size: int, compressed: bool) -> None:
-    """The header's shape against what the file holds, before anything that size is allocated."""
+    """The header's shape against what the file holds and against MAX_IDX_BYTES, before anything that size is
+    allocated."""
     declared = header_bytes + total
-    if total > 1 << 34:
-        raise DataError(f"{path}: the header declares shape {shape}, implausibly large")
     if compressed and declared % (1 << 32) != content_size:
         raise DataError(f"{path}: corrupt or truncated gzip data: the header declares shape {shape} ({declared} "
                         f"bytes with the header), the gzip trailer records {content_size}")
@@ -67,6 +109,10 @@ def _check_declared_size(path, shape, header_bytes: int, total: int, content_siz
     if not compressed and declared < content_size:
         raise DataError(f"{path}: longer than its header says (shape {shape}: {declared} bytes with the header, "
                         f"the file holds {content_size})")
+    if total > MAX_IDX_BYTES:              # a gzip trailer can be forged to agree with any header
+        raise DataError(f"{path}: refused: the header declares shape {shape}, {human_bytes(total)} of data, more "
+                        f"than nanoae's limit of {human_bytes(MAX_IDX_BYTES)} for an IDX file "
+                        "(nanoae.limits.MAX_IDX_BYTES)")
 
 
 def _read_exactly(stream, size: int, path, what: str) -> bytes:
@@ -99,18 +145,13 @@ def read_idx_with_digest(path, chunk: int = 1 << 20) -> tuple[np.ndarray, str]:
             digest.update(magic + sizes)
             total = int(np.prod(shape, dtype=np.int64))
             _check_declared_size(path, shape, 4 + 4 * ndim, total, content_size, compressed)
-            array = np.empty(total, dtype=np.uint8)
-            view, filled = memoryview(array), 0
-            while filled < total:
-                n = stream.readinto(view[filled:filled + chunk])
-                if not n:
-                    raise DataError(f"{path}: truncated: the header declares shape {shape} "
-                                    f"({total} data bytes), the file holds {filled}")
-                digest.update(view[filled:filled + n])
-                filled += n
+            array, filled = read_counted(stream, total, chunk, digest)
+            if filled < total:
+                raise DataError(f"{path}: truncated: the header declares shape {shape} "
+                                f"({total} data bytes), the file holds {filled}")
             if stream.read(1):
                 raise DataError(f"{path}: longer than its header says (shape {shape})")
-    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+    except (EOFError, zlib.error) as err:
         raise DataError(f"{path}: corrupt or truncated gzip data ({err})") from None
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err})") from None

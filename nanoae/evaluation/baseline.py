@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from nanoae.evaluation.encoding import codes_and_reconstructions, in_batches
 from nanoae.evaluation.metrics import knn_accuracy, squared_error_per_image
-from nanoae.evaluation.pca import PCA
 
 
 def autoencoder_scores(model, train, test, k: int = 5) -> dict:
@@ -29,6 +28,7 @@ def pca_scores(pca, train, test, k: int = 5) -> dict:
 
 def compare_with_pca(model, train, test, k: int = 5) -> dict:
     """Per-image squared error and k-NN accuracy of the codes: the autoencoder against PCA of the same size."""
+    from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     autoencoder = autoencoder_scores(model, train, test, k)
     code_size = int(model.encode(test.floats([0])).shape[1])                # one image's code: its size
     pca = PCA(code_size, images=True).fit(train.images)              # uint8 pixels, scaled to [0, 1]

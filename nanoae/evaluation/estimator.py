@@ -84,6 +84,9 @@ except ImportError:
         return X
 
 
+PIXEL_EDGE = 1e-6          # float pixels may stray this far outside [0, 1] (MinMaxScaler's 1.0000000000000002)
+
+
 def validate(estimator, X, reset: bool, minimum_samples: int = 1) -> np.ndarray:
     """X as a finite float64 (n_samples, n_features) array; ``reset`` records n_features_in_ (fit)."""
     if not reset:
@@ -92,8 +95,9 @@ def validate(estimator, X, reset: bool, minimum_samples: int = 1) -> np.ndarray:
 
 
 def validate_pixels(estimator, X, reset: bool, images: bool, minimum_samples: int = 1) -> np.ndarray:
-    """``validate``, and with ``images=True`` integer pixel values 0-255 scaled to [0, 1] (floats are taken as
-    they are).  Without it, integers are numbers like any other: nothing is scaled behind the user's back."""
+    """``validate``, and with ``images=True`` pixels: integer values 0-255, scaled to [0, 1], or floats already
+    in [0, 1] (within ``PIXEL_EDGE``), taken as they are.  Without it, integers are numbers like any other:
+    nothing is scaled behind the user's back."""
     integers = np.asarray(X).dtype.kind in "iu"
     X = validate(estimator, X, reset, minimum_samples)
     if images and integers:
@@ -101,6 +105,10 @@ def validate_pixels(estimator, X, reset: bool, images: bool, minimum_samples: in
             raise ValueError(f"images=True expects integer pixel values in [0, 255], "
                              f"found values in [{X.min():g}, {X.max():g}]")
         X = X / 255.0
+    elif images and X.size and (X.min() < -PIXEL_EDGE or X.max() > 1 + PIXEL_EDGE):
+        raise ValueError(f"images=True expects float pixel values already in [0, 1] (or integers 0-255), "
+                         f"found values in [{X.min():g}, {X.max():g}]; divide by 255, or leave images=False "
+                         "for data that are not pixels")
     return X
 
 

@@ -10,6 +10,8 @@ with, per latent dimension j (and zᵢ = μ + σ εᵢ),
     log q(z|x) = −½ Σ_j (ε_j² + log σ_j² + log 2π).
 Its expectation is ≥ the ELBO and grows towards log p(x) as k grows; at k = 1
 it is a one-sample estimate of the ELBO itself.  Everything is in nats per image.
+The work grows with k: runs (``--iw-samples``, ``VAEConfig.iw_samples``) take k up to
+``nanoae.limits.MAX_IW_SAMPLES`` = 5000, the largest k of Burda et al.; these functions take any k.
 """
 from __future__ import annotations
 

@@ -70,10 +70,20 @@ def _average_ranks(values) -> np.ndarray:
     return ranks
 
 
+def _binary_labels(labels, who: str) -> np.ndarray:
+    """Labels as booleans: they must be booleans or 0/1 already (any other pair, e.g. {1, 2} or {−1, 1}, is
+    ambiguous about which class is positive)."""
+    labels = np.asarray(labels)
+    if labels.dtype != bool and not (labels.dtype.kind in "iuf" and np.isin(labels, (0, 1)).all()):
+        raise ValueError(f"{who}: is_positive must hold booleans or 0/1, got values {np.unique(labels)[:5]}; "
+                         "compare with the positive class first, e.g. labels == 1")
+    return labels.astype(bool)
+
+
 def roc_auc(scores, is_positive) -> float:
     """Area under the ROC curve: the probability that a random positive outscores a random negative
     (ties count one half) — the Mann–Whitney U statistic over n₊·n₋, from average ranks."""
-    scores, is_positive = np.asarray(scores, np.float64), np.asarray(is_positive, bool)
+    scores, is_positive = np.asarray(scores, np.float64), _binary_labels(is_positive, "roc_auc")
     if scores.shape != is_positive.shape or scores.ndim != 1:
         raise ValueError("roc_auc needs 1-D scores and labels of the same length")
     if not np.all(np.isfinite(scores)):
@@ -87,16 +97,22 @@ def roc_auc(scores, is_positive) -> float:
 
 def roc_curve(scores, is_positive):
     """(false positive rates, true positive rates) as the threshold sweeps from high to low: one point per
-    distinct score, after (0, 0).  Sorting once makes it O(n log n)."""
-    scores, is_positive = np.asarray(scores, np.float64), np.asarray(is_positive, bool)
+    distinct score, after (0, 0).  Sorting once makes it O(n log n).  Needs finite scores, booleans (or 0/1)
+    for labels, and both classes."""
+    scores, is_positive = np.asarray(scores, np.float64), _binary_labels(is_positive, "roc_curve")
     if scores.shape != is_positive.shape or scores.ndim != 1:
         raise ValueError("roc_curve needs 1-D scores and labels of the same length")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("roc_curve: scores contain NaN or Inf")
+    if is_positive.all() or not is_positive.any():
+        raise ValueError(f"roc_curve needs both classes, got {int(is_positive.sum())} positives and "
+                         f"{int((~is_positive).sum())} negatives")
     order = np.argsort(-scores, kind="stable")
     scores, is_positive = scores[order], is_positive[order]
     last_of_each_score = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]   # where the threshold moves
     true_positives = np.cumsum(is_positive)[last_of_each_score]
     false_positives = (last_of_each_score + 1) - true_positives
-    n_pos, n_neg = max(int(is_positive.sum()), 1), max(int((~is_positive).sum()), 1)
+    n_pos, n_neg = int(is_positive.sum()), int((~is_positive).sum())
     return np.r_[0.0, false_positives / n_neg], np.r_[0.0, true_positives / n_pos]
 
 

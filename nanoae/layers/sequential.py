@@ -9,6 +9,12 @@ it (parameter-free reshapes, say) are not run backward at all.
 ``Sequential.input_grad`` reads and sets that flag on its first layer with
 parameters.
 
+A backward uses up its forward: a second ``backward`` on the same forward
+(which would add every gradient in again, doubling it) is refused.  To
+accumulate gradient over several batches, run forward and backward on each:
+the gradients add up until ``zero_grad``.  (A single layer, outside a
+Sequential, keeps the plain contract: each backward adds its share.)
+
 Parameters are named by position: ``"0.W"``, ``"0.b"``, ``"2.W"``, ...
 """
 from __future__ import annotations
@@ -37,7 +43,10 @@ class Sequential(Layer):
         return x
 
     def backward(self, dout):
-        self._cached()
+        if self._cached() == "used":
+            raise RuntimeError(f"{self!r}: backward() called twice after one forward(), which would add every "
+                               "gradient in again; run forward again first")
+        self.cache = "used"               # this forward's backward has run
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
             if dout is None:              # a layer whose input is data: nothing below needs ∂L/∂x

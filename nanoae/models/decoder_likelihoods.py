@@ -24,12 +24,25 @@ shared by all pixels, with
 from __future__ import annotations
 
 import math
+import numbers
 
 from nanoae import backend
 from nanoae.functional import LOG_2PI, bce_with_logits_terms, sigmoid
 from nanoae.layers.base import Parameterized
 from nanoae.losses import BCEWithLogitsLoss
 from nanoae.losses.base import Loss
+
+
+MIN_VARIANCE = 1e-6      # about the 8-bit pixels' own resolution, (1/255)²/12: a smaller σ² only overflows
+
+
+def check_variance(variance) -> float:
+    """A fixed σ² for the Gaussian likelihood: a finite number, at least ``MIN_VARIANCE``."""
+    if isinstance(variance, bool) or not isinstance(variance, numbers.Real) or not (
+            math.isfinite(variance) and variance >= MIN_VARIANCE):
+        raise ValueError(f"variance must be positive, finite and at least {MIN_VARIANCE:g} (the Gaussian "
+                         f"likelihood's fixed σ²), got {variance!r}; leave it None to learn σ²")
+    return float(variance)
 
 
 class Likelihood(Loss, Parameterized):
@@ -78,9 +91,7 @@ class GaussianLikelihood(Likelihood):
     def __init__(self, variance: float | None = None):
         """``variance=None`` learns log σ² (starting at log 0.1); a number fixes σ²."""
         super().__init__()
-        if variance is not None and not variance > 0:
-            raise ValueError(f"the Gaussian likelihood's variance must be positive, got {variance}")
-        self.fixed_logvar = None if variance is None else math.log(variance)
+        self.fixed_logvar = None if variance is None else math.log(check_variance(variance))
         if variance is None:
             self.add_param("logvar", backend.xp().full((1,), math.log(0.1), dtype=backend.dtype()))
 

@@ -8,9 +8,11 @@ reads ``.npz`` can load it.
 
 ``load_model(path)`` believes nothing in the file until it is checked: the
 archive's members (``nanoae.files.read_npz``), then the configuration — a
-known kind of model, every setting present and of the right type, and as many
-parameters as the file actually holds, counted *before* the model is built (so
-sizes that would need hundreds of GiB are refused, not allocated) — then each
+known kind of model, every setting present and of the right type (and, by its
+schema in ``nanoae.schema``, in range and no unknown one), and as many
+parameters as the file actually holds and no more than ``nanoae.limits.MAX_PARAMETERS``,
+counted *before* the model is built (so sizes that would need hundreds of GiB are
+refused, not allocated) — then each
 weight: its name, its shape, a real float32/float64 dtype, finite values.
 Every failure is a ``ModelFileError`` naming the file.
 """
@@ -23,9 +25,11 @@ import numpy as np
 
 from nanoae import backend
 from nanoae.files import atomic_write, check_weights, json_entry, read_npz
+from nanoae.limits import MAX_PARAMETERS
 from nanoae.models.conv import conv_autoencoder
 from nanoae.models.dense import ACTIVATIONS, dense_autoencoder
 from nanoae.models.vae import vae_from_config
+from nanoae.schema import MODEL_CONFIG, validate
 
 CONFIG_KEY = "__config__"
 
@@ -46,10 +50,21 @@ def from_config(config: dict):
 
 
 def save_model(model, path) -> None:
+    """Write ``model`` (one built by nanoae's builders: it carries the ``config`` that rebuilds it) to ``path``."""
+    if not isinstance(getattr(model, "config", None), dict) or model.config.get("arch") not in MODEL_CONFIG.kinds:
+        raise TypeError(f"save_model saves the models nanoae's builders make (dense_autoencoder, conv_autoencoder, "
+                        f"dense_vae and their presets), which carry the configuration that rebuilds them; a "
+                        f"{type(model).__name__} has none — save its weights with np.savez(path, "
+                        f"**{{name: nanoae.backend.to_numpy(w) for name, w in model.named_parameters().items()}})")
     arrays = {name: backend.to_numpy(value) for name, value in model.named_parameters().items()}
     arrays[CONFIG_KEY] = np.array(json.dumps(model.config))
-    with atomic_write(path) as f:
-        np.savez(f, **arrays)
+    try:
+        with atomic_write(path) as f:
+            np.savez(f, **arrays)
+    except OSError as err:              # a full disk's write error names no file: name the one being written
+        if err.errno is not None and err.filename is None:
+            err.filename = str(path)
+        raise
 
 
 def _is_int(value, low: int = 1) -> bool:
@@ -107,8 +122,11 @@ def load_model(path):
     """Rebuild the model saved at ``path`` (on the active backend and dtype), every part of the file checked."""
     path = Path(path)
     arrays = read_npz(path, ModelFileError, "nanoae model file")
-    config = json_entry(arrays, CONFIG_KEY, path, ModelFileError,
-                        "nanoae model file (saved by nanoae.models.save_model)")
+    try:
+        config = json_entry(arrays, CONFIG_KEY, path, ModelFileError,
+                            "nanoae model file (saved by nanoae.models.save_model)")
+    except RecursionError:
+        raise ModelFileError(f"{path}: {CONFIG_KEY!r} is nested too deeply to read; the file is damaged") from None
     check_weights(arrays, path, ModelFileError)
     try:
         expected = parameter_count(config)
@@ -118,6 +136,10 @@ def load_model(path):
     if expected != held:
         raise ModelFileError(f"{path}: the configuration describes {expected:,} parameters but the file holds "
                              f"{held:,}")
+    if expected > MAX_PARAMETERS:
+        raise ModelFileError(f"{path}: refused: the model has {expected:,} parameters; nanoae's limit is "
+                             f"{MAX_PARAMETERS:,} (nanoae.limits.MAX_PARAMETERS)")
+    validate(config, MODEL_CONFIG, "config", path, ModelFileError)      # every key known, of its type and range
     try:
         model = from_config(config)
     except (KeyError, TypeError, ValueError) as err:

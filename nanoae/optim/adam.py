@@ -14,7 +14,7 @@ rule, over all of θ in place, is ``nanoae/fast/updates.py``.)
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.optim.base import Optimizer
+from nanoae.optim.base import Optimizer, finite
 
 
 class Adam(Optimizer):
@@ -22,10 +22,10 @@ class Adam(Optimizer):
                  clip_norm: float | None = None):
         super().__init__(model, lr, clip_norm)
         beta1, beta2 = betas
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+        if not all(finite(beta) and 0 <= beta < 1 for beta in betas):
             raise ValueError(f"betas must lie in [0, 1), got {betas}")
-        if not eps > 0:
-            raise ValueError(f"eps must be positive, got {eps}")
+        if not (finite(eps) and eps > 0):
+            raise ValueError(f"eps must be positive and finite, got {eps!r}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.add_state("m")
         self.add_state("v")
@@ -42,8 +42,8 @@ class AdamW(Adam):
     def __init__(self, model, lr=1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.01, clip_norm: float | None = None):
         super().__init__(model, lr, betas, eps, clip_norm)
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
+        if not (finite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be ≥ 0 and finite, got {weight_decay!r}")
         self.weight_decay = weight_decay
 
     def update(self, param, grad, state, lr):

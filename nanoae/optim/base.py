@@ -22,16 +22,24 @@ whole state is as plain as its θ, and a checkpoint saves it by name.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 from nanoae import parameters
 from nanoae.optim.clip import clip_grad_norm
 
 
+def finite(value) -> bool:
+    """Whether a hyper-parameter is a real, finite number (not inf, NaN, a bool or a string)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
 class Optimizer:
     def __init__(self, model, lr=1e-3, clip_norm: float | None = None):
-        if not callable(lr) and not float(lr) > 0:
-            raise ValueError(f"learning rate must be positive, got {lr}")
-        if clip_norm is not None and not clip_norm > 0:
-            raise ValueError(f"clip_norm must be positive, got {clip_norm}")
+        if not callable(lr) and not (finite(lr) and lr > 0):
+            raise ValueError(f"learning rate must be positive and finite, got {lr!r}")
+        if clip_norm is not None and not (finite(clip_norm) and clip_norm > 0):
+            raise ValueError(f"clip_norm must be positive and finite, got {clip_norm!r}")
         self.model = model
         self.lr = lr                      # a float, or a schedule: step -> learning rate
         self.clip_norm = clip_norm

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import math
 
+from nanoae.optim.base import finite
+
 
 class StepDecay:
     """η_t = η0 · γ^⌊t / step_size⌋."""
 
     def __init__(self, lr: float, step_size: int, gamma: float = 0.1):
-        if step_size < 1 or not lr > 0 or not gamma > 0:
-            raise ValueError(f"StepDecay needs lr > 0, step_size ≥ 1, gamma > 0; got {lr}, {step_size}, {gamma}")
+        if step_size < 1 or not (finite(lr) and lr > 0) or not (finite(gamma) and gamma > 0):
+            raise ValueError(f"StepDecay needs a finite lr > 0, step_size ≥ 1 and a finite gamma > 0; "
+                             f"got {lr}, {step_size}, {gamma}")
         self.lr, self.step_size, self.gamma = lr, step_size, gamma
 
     def __call__(self, step: int) -> float:
@@ -24,8 +27,9 @@ class CosineDecay:
     """Linear warm-up to η0, then η_t = η_min + ½(η0 − η_min)(1 + cos(π·progress)); η_min after the end."""
 
     def __init__(self, lr: float, total_steps: int, min_lr: float = 0.0, warmup_steps: int = 0):
-        if total_steps < 1 or not lr > 0 or min_lr < 0 or not 0 <= warmup_steps < total_steps:
-            raise ValueError(f"CosineDecay needs lr > 0, total_steps ≥ 1, min_lr ≥ 0, "
+        if total_steps < 1 or not (finite(lr) and lr > 0) or not (finite(min_lr) and min_lr >= 0) or not (
+                0 <= warmup_steps < total_steps):
+            raise ValueError(f"CosineDecay needs a finite lr > 0, total_steps ≥ 1, a finite min_lr ≥ 0, "
                              f"0 ≤ warmup_steps < total_steps; got {lr}, {total_steps}, {min_lr}, {warmup_steps}")
         self.lr, self.total_steps, self.min_lr, self.warmup_steps = lr, total_steps, min_lr, warmup_steps
 

@@ -10,19 +10,19 @@ form, ``nanoae/fast/updates.py``, does the same arithmetic in the same order.)
 """
 from __future__ import annotations
 
-from nanoae.optim.base import Optimizer
+from nanoae.optim.base import Optimizer, finite
 
 
 class SGD(Optimizer):
     def __init__(self, model, lr=0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0, clip_norm: float | None = None):
         super().__init__(model, lr, clip_norm)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        if not (finite(momentum) and 0 <= momentum < 1):
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         if nesterov and momentum == 0:
             raise ValueError("Nesterov momentum needs momentum > 0")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
+        if not (finite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be ≥ 0 and finite, got {weight_decay!r}")
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
         if momentum:
             self.add_state("velocity")

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from nanoae import backend, plots
-from nanoae.evaluation import PCA, codes_and_reconstructions, compare_with_pca, walk
-from nanoae.files import write_json
+from nanoae.evaluation import codes_and_reconstructions, compare_with_pca, walk
+from nanoae.files import write_json, write_text
+from nanoae.models.sizes import check_model
 from nanoae.losses import LOSSES, get_loss
 from nanoae.models import ACTIVATIONS, LECTURE_SIZES, conv_autoencoder, dense_autoencoder, save_model
 from nanoae.runs.base import check_settings, checkpointing, run_folder, start_from
@@ -77,13 +78,25 @@ class TrainConfig:
         if self.contractive and self.arch == "conv":
             raise ValueError("--contractive needs a dense encoder: the penalty's Jacobian is written for "
                              "Linear layers (use --arch dense)")
+        model, described = self.model_description()
+        check_model(model, self.batch_size, described, dtype=self.dtype)
+
+    def model_description(self) -> tuple[dict, str]:
+        """(the model's configuration, as a model file stores it; the options that chose it, for messages)."""
+        if self.arch == "conv":
+            return ({"arch": "conv", "sizes": [784, self.sizes[-1]], "channels": list(self.channels)},
+                    f"--channels {','.join(map(str, self.channels))} with code size {self.sizes[-1]}")
+        return ({"arch": "dense", "sizes": list(self.sizes), "hidden": self.hidden, "output": self.output,
+                 "tied": self.tied}, f"--sizes {','.join(map(str, self.sizes))}")
 
 
 def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
                  resume=None) -> dict:
     """Train, measure against PCA, and write the run folder; ``resume``: a Checkpoint to carry on from."""
     config.validate()
-    with run_folder(out, resuming=resume is not None) as out:
+    # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
+    with backend.using(config.backend, dtype=config.dtype, seed=config.seed), \
+            run_folder(out, resuming=resume is not None) as out:
         return _run(config, out, figures, progress, stream, resume)
 
 
@@ -118,7 +131,7 @@ def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, 
 
     save_model(model, out / "model.npz")
     if walk_text is not None:
-        (out / "walk.txt").write_text(walk_text + "\n", encoding="utf-8")
+        write_text(out / "walk.txt", walk_text + "\n")
     if figures:
         metrics["figures"] = [p.name for p in write_figures(model, history, test, out, config.loss)]
     write_json(out / "metrics.json", metrics)
@@ -126,6 +139,7 @@ def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, 
 
 
 def write_figures(model, history, test, out: Path, loss_name: str) -> list:
+    from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     codes, recon = codes_and_reconstructions(model, test)
     x = test.images / 255.0
     one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in np.unique(test.labels)]

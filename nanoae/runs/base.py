@@ -6,8 +6,10 @@ and the applications (``nanoae/apps/``) each start here:
 
     check_settings(config)   the settings every recipe has (data set, epochs, batch size, learning rate, ...)
     run_folder(out)          the folder: new or empty (nanoae's own leftover temporary files aside, which are
-                             removed), created and proven writable before any training; if the run fails
-                             before writing anything, the folders it created are removed again
+                             removed), locked for this run alone, created and proven writable before any
+                             training; if the run fails before writing anything, the folders it created are
+                             removed again
+    subfolder(out, name)     a folder inside the run folder (never a link out of it)
     start(...)               matplotlib if figures are wanted, the backend, the data — all before training
     checkpointing(...)       fit's checkpoint arguments for a run folder
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 from nanoae import backend
 from nanoae.data import DATASET_NAMES, check_batch_size, load_dataset
 from nanoae.files import is_temporary
+from nanoae.runs.lock import LOCK_FILE, lock_run_folder, unlock_run_folder
 from nanoae.plots import require_matplotlib
 from nanoae.training.fit import ENGINES
 
@@ -41,8 +44,10 @@ def check_settings(config) -> None:
 
 
 def contents(out: Path) -> list:
-    """The files a run folder holds, nanoae's own leftover temporary files aside (sorted names)."""
-    return sorted(p.name for p in out.iterdir() if not is_temporary(p)) if out.is_dir() else []
+    """The files a run folder holds, nanoae's own lock and leftover temporary files aside (sorted names)."""
+    if not out.is_dir():
+        return []
+    return sorted(p.name for p in out.iterdir() if not is_temporary(p) and p.name != LOCK_FILE)
 
 
 def check_run_folder(out, resuming: bool = False) -> Path:
@@ -57,29 +62,50 @@ def check_run_folder(out, resuming: bool = False) -> Path:
 
 @contextlib.contextmanager
 def run_folder(out, resuming: bool = False):
-    """The run folder, checked, created and written to once (a probe) before the run starts.
+    """The run folder, checked, created, locked and written to once (a probe) before the run starts.
 
-    Leftover temporary files of a save that a killed process never finished are removed.  If
-    the run fails or is interrupted before it writes anything, the folders made here are removed.
+    The lock is held until the run ends (``lock_run_folder``): a second run into the same folder is
+    refused at once.  Leftover temporary files of a save that a killed process never finished are
+    removed.  If the run fails or is interrupted before it writes anything, the folders made here are removed.
     """
     out = check_run_folder(out, resuming)
     created = [folder for folder in (out, *out.parents) if not folder.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for leftover in out.iterdir():
-            if is_temporary(leftover):
-                leftover.unlink()
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as err:
+        lock = lock_run_folder(out, resuming)
+    except BaseException as err:
         _remove_empty(created)
-        raise ValueError(f"cannot write to the run folder {out} ({err.strerror or err}); "
-                         "choose another --out") from None
+        if isinstance(err, OSError):
+            raise ValueError(f"cannot write to the run folder {out} ({err.strerror or err}); "
+                             "choose another --out") from None
+        raise
     try:
+        check_run_folder(out, resuming)         # again: a run may have finished here before we held the lock
+        try:
+            for leftover in out.iterdir():             # holding the lock: no other run's save in progress
+                if is_temporary(leftover):
+                    leftover.unlink()
+            with tempfile.TemporaryFile(dir=out):
+                pass
+        except OSError as err:
+            raise ValueError(f"cannot write to the run folder {out} ({err.strerror or err}); "
+                             "choose another --out") from None
         yield out
     except BaseException:
+        unlock_run_folder(out, lock)
         _remove_empty(created)
         raise
+    unlock_run_folder(out, lock)
+
+
+def subfolder(out: Path, name: str) -> Path:
+    """The folder ``out/name``, made if missing: a real folder of the run, never a link out of it."""
+    folder = out / name
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ValueError(f"{folder} should be a folder of this run, but it is a "
+                         f"{'symbolic link' if folder.is_symlink() else 'file'}; remove it")
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def _remove_empty(folders) -> None:

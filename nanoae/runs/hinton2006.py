@@ -28,7 +28,6 @@ every arm further from its last checkpoint, as ``train --resume`` does.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,15 +37,16 @@ import numpy as np
 from nanoae import backend
 from nanoae.evaluation import autoencoder_scores, pca_scores
 from nanoae.evaluation.encoding import codes_and_reconstructions
-from nanoae.evaluation.pca import PCA
-from nanoae.files import write_json
+from nanoae.files import write_json, write_text
+from nanoae.models.sizes import check_model
 from nanoae.losses import BCELoss, MSELoss
 from nanoae.models import dense_autoencoder, load_model, save_model
 from nanoae.optim import SGD, Adam
 from nanoae.plots.apps import plot_rows
 from nanoae.plots.rbm import plot_pretraining
 from nanoae.rbm import CDSettings, RBMStack, pretrain, unroll
-from nanoae.runs.base import check_settings, run_folder, start_from
+from nanoae.runs.base import check_settings, run_folder, start_from, subfolder
+from nanoae.schema import ARM_RESULT, PRETRAIN_JSON, read_json
 from nanoae.training import Reconstruction, fit
 from nanoae.training.checkpoint import load_checkpoint
 
@@ -88,6 +88,9 @@ class PretrainConfig:
         if not 0 <= self.momentum < 1 or not self.adam_lr > 0 or self.adam_batch_size < 1:
             raise ValueError(f"momentum must be in [0, 1), Adam's learning rate and batch size positive; got "
                              f"{self.momentum}, {self.adam_lr}, {self.adam_batch_size}")
+        model = {"arch": "dense", "sizes": list(self.sizes), "hidden": "sigmoid", "output": "sigmoid", "tied": False}
+        check_model(model, max(self.batch_size, self.adam_batch_size, self.rbm_batch_size),
+                    f"--sizes {','.join(map(str, self.sizes))}", dtype=self.dtype)
 
     def cd_settings(self) -> CDSettings:
         return CDSettings(epochs=self.rbm_epochs, batch_size=self.rbm_batch_size)
@@ -96,8 +99,11 @@ class PretrainConfig:
 def run_pretraining(config: PretrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
                     resuming: bool = False) -> dict:
     """Every arm of the comparison, PCA, the table and the figures, in the run folder ``out``."""
+    from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     config.validate()
-    with run_folder(out, resuming=resuming) as out:
+    # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
+    with backend.using(config.backend, dtype=config.dtype, seed=config.seed), \
+            run_folder(out, resuming=resuming) as out:
         train, test = start_from(config, figures)
         write_json(out / CONFIG_FILE, asdict(config))        # on resuming: perhaps more fine-tuning epochs
         x_train = train.images / 255.0
@@ -106,15 +112,14 @@ def run_pretraining(config: PretrainConfig, out, figures: bool = True, progress:
         if "a" in config.arms:
             pretraining, stack = _pretrained_stack(config, out, x_train, test, progress, stream)
         for arm in config.arms:
-            folder = out / ARMS[arm]
-            folder.mkdir(exist_ok=True)
+            folder = subfolder(out, ARMS[arm])
             backend.seed(config.seed + 1 + "abc".index(arm))        # each arm's initial weights, reproducibly
             model = unroll(stack) if arm == "a" else _random_model(config, arm)
             results[arm], models[arm] = _fine_tune(config, arm, model, folder, train, test, progress, stream), model
         pca = PCA(config.sizes[-1], images=True).fit(train.images)
         table = _table(config, results, pretraining, pca, train, test)
         write_json(out / "results.json", table)
-        (out / "results.md").write_text(markdown(table), encoding="utf-8")
+        write_text(out / "results.md", markdown(table))
         if figures:
             written = [plot_reconstructions(models, pca, test, out / "reconstructions.png")]
             if pretraining:
@@ -148,7 +153,7 @@ def _fine_tune(config, arm: str, model, folder: Path, train, test, progress, str
     """Fine-tune one arm (or read back its finished result); returns its result."""
     result_file = folder / "result.json"
     if result_file.is_file():
-        result = json.loads(result_file.read_text(encoding="utf-8"))
+        result = read_json(result_file, ARM_RESULT, "result")          # every field checked before it is used
         if len(result["history"]["train_loss"]) == config.epochs:         # finished: read it back
             saved = load_model(folder / "model.npz")
             for name, value in saved.named_parameters().items():
@@ -236,8 +241,10 @@ def read_config(run) -> PretrainConfig:
     path = Path(run) / CONFIG_FILE
     if not path.is_file():
         raise ValueError(f"{run} holds no {CONFIG_FILE}; it is not a pretraining run folder")
+    config = PretrainConfig(**read_json(path, PRETRAIN_JSON, "config"))      # every field, by its schema
     try:
-        return PretrainConfig(**json.loads(path.read_text(encoding="utf-8")))
+        config.validate()                   # before anything is built from it: sizes too large are refused here
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{path}: not a configuration this nanoae can read ({err})") from None
+        raise ValueError(f"{path}: {err}") from None
+    return config
 

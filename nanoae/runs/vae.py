@@ -12,6 +12,7 @@ The run folder receives, once training has succeeded:
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,9 +21,12 @@ from statistics import NormalDist
 import numpy as np
 
 from nanoae import backend, plots
-from nanoae.evaluation import PCA, elbo_terms, log_likelihood, posterior_means
+from nanoae.evaluation import elbo_terms, log_likelihood, posterior_means
 from nanoae.files import write_json
+from nanoae.limits import MAX_IW_SAMPLES, MAX_IW_VALUES
+from nanoae.models.sizes import check_model
 from nanoae.models import dense_vae, save_model
+from nanoae.models.decoder_likelihoods import check_variance
 from nanoae.runs.base import check_settings, checkpointing, run_folder, start_from
 from nanoae.training import ELBO, fit
 
@@ -51,13 +55,20 @@ class VAEConfig:
     def validate(self) -> None:
         if len(self.sizes) < 3 or self.sizes[0] != 784:
             raise ValueError(f"VAE sizes must start with 784 and name a hidden and a latent size, got {self.sizes}")
+        if self.variance is not None:
+            check_variance(self.variance)
         if not self.beta >= 0:
             raise ValueError(f"β must be ≥ 0, got {self.beta}")
         if self.warmup_epochs < 0:
             raise ValueError(f"warm-up epochs must be ≥ 0, got {self.warmup_epochs}")
         check_settings(self)
-        if any(k < 1 for k in self.iw_samples):
-            raise ValueError(f"importance samples k must be ≥ 1, got {self.iw_samples}")
+        if len(self.iw_samples) > MAX_IW_VALUES or any(
+                isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_IW_SAMPLES for k in self.iw_samples):
+            raise ValueError(f"--iw-samples must list at most {MAX_IW_VALUES} numbers of importance samples k, each "
+                             f"between 1 and {MAX_IW_SAMPLES}; got {self.iw_samples}")
+        model = {"arch": "vae", "sizes": list(self.sizes), "hidden": self.hidden, "likelihood": self.likelihood,
+                 "variance": self.variance}
+        check_model(model, self.batch_size, f"--sizes {','.join(map(str, self.sizes))}", dtype=self.dtype)
 
 
 def quantile_grid(n: int = 15, low: float = 0.05, high: float = 0.95) -> np.ndarray:
@@ -77,7 +88,9 @@ def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: boo
                      resume=None) -> dict:
     """Train, estimate log p(x), and write the run folder; ``resume``: a Checkpoint to carry on from."""
     config.validate()
-    with run_folder(out, resuming=resume is not None) as out:
+    # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
+    with backend.using(config.backend, dtype=config.dtype, seed=config.seed), \
+            run_folder(out, resuming=resume is not None) as out:
         return _run(config, out, figures, progress, stream, resume)
 
 
@@ -93,7 +106,12 @@ def _run(config: VAEConfig, out: Path, figures: bool, progress: bool, stream, re
 
     evaluation_started = time.perf_counter()
     test_elbo = elbo_terms(model, test)
-    iw = {str(k): log_likelihood(model, test, k=k) for k in config.iw_samples}
+    iw = {}
+    for k in config.iw_samples:                    # k = 5000 on 10,000 test images takes minutes: say so
+        if progress:
+            print(f"log p(x) with k = {k} importance samples on {len(test):,} test images …",
+                  file=stream if stream is not None else sys.stderr, flush=True)
+        iw[str(k)] = log_likelihood(model, test, k=k)
     metrics = {
         "config": asdict(config),
         "history": history.as_dict(),
@@ -112,6 +130,7 @@ def _run(config: VAEConfig, out: Path, figures: bool, progress: bool, stream, re
 
 
 def write_vae_figures(model, history, test, out: Path) -> list:
+    from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     written = [plots.plot_elbo(history, out / "elbo.png")]
     means = posterior_means(model, test)
     if means.shape[1] == 2:

@@ -13,17 +13,18 @@ CuPy loads on NumPy and the other way round.
 A matching checksum proves the file is the one that was written, not that it
 is sound (anyone can write a file with a matching checksum), so everything is
 checked after it too: the archive's members before they are read
-(``nanoae.files.read_npz``), the meta's every field and its type, every array
+(``nanoae.files.read_npz``), the meta against its schema (``nanoae.schema``:
+every field, its type and range, no unknown ones), every array
 real float32/float64 and finite (NaN weights mean a diverged run, not a
 learning rate to lower), and at ``restore`` every name and shape against the
-model and the optimizer — all before anything is written into them.  Each
-failure is a ``CheckpointError`` naming the file.
+model and the optimizer, and every array the optimizer keeps (Adam's m and v)
+present — all before anything is written into them.  Each failure is a
+``CheckpointError`` naming the file.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import numpy as np
 
 from nanoae import backend
 from nanoae.files import atomic_write, check_weights, read_npz
+from nanoae.schema import CHECKPOINT_META, parse_json, validate
 
 FORMAT = "nanoae-checkpoint"
 VERSION = 1
@@ -73,54 +75,32 @@ def save_checkpoint(path, model, optimizer, epoch: int, history: dict, config: d
             "config": config, "history": history,
             "rng": {"backend": backend.rng_state(), "batches": batches_rng_state}}
     meta_text = json.dumps(meta)
-    with atomic_write(path) as f:
-        np.savez(f, meta=np.array(meta_text), checksum=np.array(_checksum(arrays, meta_text)), **arrays)
+    try:
+        with atomic_write(path) as f:
+            np.savez(f, meta=np.array(meta_text), checksum=np.array(_checksum(arrays, meta_text)), **arrays)
+    except OSError as err:              # a full disk's write error names no file: name the one being written
+        if err.errno is not None and err.filename is None:
+            err.filename = str(path)
+        raise
 
 
 HISTORY_LISTS = ("train_loss", "test_loss", "epoch_seconds", "samples_per_second")
 HISTORY_TERMS = ("train_terms", "test_terms")
 
 
-def _is_count(value, low: int = 0) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _per_epoch(values, epochs: int, allow_none: bool = False) -> bool:
-    """A list of one finite number (or None, where allowed) per epoch."""
-    return isinstance(values, list) and len(values) == epochs and all(
-        _is_number(v) or (allow_none and v is None) for v in values)
-
-
-def _check_meta(meta: dict) -> None:
-    """Every field ``save_checkpoint`` writes, present and of its type (ValueError saying which is not)."""
+def _check_meta(meta: dict, path) -> None:
+    """The meta against its schema (``nanoae.schema.CHECKPOINT_META``), then its history one entry per epoch."""
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise ValueError(f"format {meta.get('format')!r} version {meta.get('version')!r}; "
-                         f"this nanoae reads {FORMAT!r} version {VERSION}")
-    if not _is_count(meta.get("epoch"), 1):
-        raise ValueError(f"the epoch should be an integer ≥ 1, found {meta.get('epoch')!r}")
-    optimizer = meta.get("optimizer")
-    if not (isinstance(optimizer, dict) and isinstance(optimizer.get("class"), str)
-            and _is_count(optimizer.get("step_count"))):
-        raise ValueError(f"the optimizer entry should name a class and a step count ≥ 0, found {optimizer!r}")
-    if not isinstance(meta.get("config"), dict):
-        raise ValueError(f"the run's configuration should be a JSON object, found {type(meta.get('config')).__name__}")
-    history = meta.get("history")
-    if not isinstance(history, dict) or set(history) != set(HISTORY_LISTS + HISTORY_TERMS):
-        raise ValueError("the history should hold " + ", ".join(HISTORY_LISTS + HISTORY_TERMS))
-    for key in HISTORY_LISTS:
-        if not _per_epoch(history[key], meta["epoch"], allow_none=key == "test_loss"):
-            raise ValueError(f"the history's {key} should list one finite number per epoch ({meta['epoch']})")
-    for key in HISTORY_TERMS:
-        if not (isinstance(history[key], dict) and all(_per_epoch(v, meta["epoch"]) for v in history[key].values())):
-            raise ValueError(f"the history's {key} should map term names to one finite number per epoch")
-    rng = meta.get("rng")
-    if not (isinstance(rng, dict) and isinstance(rng.get("batches"), dict)
-            and (rng.get("backend") is None or isinstance(rng.get("backend"), dict))):
-        raise ValueError("the generators' states are missing or malformed")
+        raise CheckpointError(f"{path}: format {meta.get('format')!r:.40} version {meta.get('version')!r:.40}; "
+                              f"this nanoae reads {FORMAT!r} version {VERSION}")
+    validate(meta, CHECKPOINT_META, "meta", path, CheckpointError)
+    epoch, history = meta["epoch"], meta["history"]
+    lists = {key: history[key] for key in HISTORY_LISTS}
+    lists.update({f"{key}.{name}": values for key in HISTORY_TERMS for name, values in history[key].items()})
+    for key, values in lists.items():
+        if len(values) != epoch:
+            raise CheckpointError(f"{path}: the history's {key} should list one finite number per epoch ({epoch}), "
+                                  f"found {len(values)}")
 
 
 def load_checkpoint(path) -> Checkpoint:
@@ -134,13 +114,10 @@ def load_checkpoint(path) -> Checkpoint:
     meta_text, checksum = str(meta_array), str(checksum_array)
     if _checksum(arrays, meta_text) != checksum:
         raise CheckpointError(f"{path}: checksum mismatch; the file is corrupt or was edited")
-    try:
-        meta = json.loads(meta_text)
-        if not isinstance(meta, dict):
-            raise ValueError(f"the meta should be a JSON object, found {type(meta).__name__}")
-        _check_meta(meta)
-    except ValueError as err:
-        raise CheckpointError(f"{path}: {err}") from None
+    meta = parse_json(meta_text, path, CheckpointError, "the meta")
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: the meta should be a JSON object, found {type(meta).__name__}")
+    _check_meta(meta, path)
     unexpected = sorted(k for k in arrays if not k.startswith(("param/", "optim/")))
     if unexpected:
         raise CheckpointError(f"{path}: unexpected arrays {unexpected}; not a nanoae checkpoint")
@@ -176,6 +153,12 @@ def restore(checkpoint: Checkpoint, model, optimizer) -> None:
             set(slots) - set(optimizer.state[name]) for name, slots in saved_state.items()):
         raise CheckpointError(f"{where}the saved {saved['class']} state does not fit this optimizer's settings "
                               f"(saved {sorted(saved_state)}, expected {sorted(optimizer.state)})")
+    missing = [f"optim/{name}/{key}" for name, slots in optimizer.state.items() for key in slots
+               if key not in saved_state.get(name, {})]
+    if missing:              # resuming with zeros there would quietly give another run than the intact resume
+        raise CheckpointError(f"{where}the optimizer state array {missing[0]} is missing"
+                              + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                              + f"; {saved['class']} needs every one of its arrays to carry on")
     for name, slots in saved_state.items():
         for key, value in slots.items():
             if value.shape != optimizer.state[name][key].shape:
@@ -188,9 +171,6 @@ def restore(checkpoint: Checkpoint, model, optimizer) -> None:
     for name, value in checkpoint.params.items():
         params[name][...] = backend.asarray(value)
     optimizer.step_count = saved["step_count"]
-    for slots in optimizer.state.values():
-        for array in slots.values():
-            array.fill(0)                          # state saved before the first step is all zeros
     for name, slots in saved_state.items():
         for key, value in slots.items():
             optimizer.state[name][key][...] = backend.asarray(value)     # in place: the optimizer keeps its arrays

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nanoae import backend
 from nanoae.data import BatchIterator, ImageDataset, check_batch_size
 from nanoae.losses import LOSSES, get_loss
 from nanoae.optim import Adam, Optimizer
@@ -102,7 +103,7 @@ def train_epoch(model, objective, optimizer, batches, epoch: int, engine=None, b
                 objective.backward(model)                    # backward pass: g = ∂L/∂θ
             else:
                 L = engine.forward_backward(x)               # the same, compiled (nanoae/fast/engine.py)
-        L = finite_loss(L, epoch, step, optimizer)
+        L = finite_loss(L, epoch, step, optimizer, x)
         if engine is None:
             optimizer.step()                                 # θ ← θ − η · (the optimizer's rule)
         else:
@@ -114,10 +115,16 @@ def train_epoch(model, objective, optimizer, batches, epoch: int, engine=None, b
     return total, terms
 
 
-def finite_loss(L, epoch: int, step: int, optimizer) -> float:
-    """L as a float, or ``DivergedError`` when it is NaN or infinite."""
+def finite_loss(L, epoch: int, step: int, optimizer, x=None) -> float:
+    """L as a float, or ``DivergedError`` when it is NaN or infinite (``x``: the batch, for the message)."""
     L = float(L)
     if not math.isfinite(L):
+        if optimizer.step_count == 0:                # no update yet: not the learning rate's doing
+            largest = "" if x is None else f" (the largest |x| in the batch is {float(abs(x).max()):.3g})"
+            raise DivergedError(
+                f"the loss is {L} on the first batch, before any update, so the learning rate is not the cause: "
+                f"the data's values are too large for {backend.dtype()}{largest}; scale them first (e.g. "
+                "sklearn's StandardScaler), or check the initial weights")
         raise DivergedError(
             f"training diverged at epoch {epoch}, step {step}: the loss became {L}. "
             f"The learning rate ({optimizer.current_lr():g}) is most likely too high; "
