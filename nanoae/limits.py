@@ -23,6 +23,7 @@ train in float32), the convolutional one 0.025 M.
 Files and work have limits of their own, named where they apply:
     MAX_IDX_BYTES      an IDX file's declared data (``nanoae/data/idx.py``)
     memory_budget()    the arrays of an ``.npz`` together (``nanoae/files.py``)
+    MAX_EPOCHS         epochs (and the RBMs' epochs) of one run (``--epochs``, ``--rbm-epochs``)
     MAX_IW_SAMPLES     importance samples k of a VAE's log p(x) (``--iw-samples``)
     MAX_IW_VALUES, MAX_CODE_SIZES, MAX_NOISE_LEVELS, MAX_SMOKE_STEPS    how many values an option may list
 """
@@ -37,6 +38,8 @@ PARAMETER_COPIES = 4                # weights, gradients, Adam's two moments
 ACTIVATION_FACTOR = 4               # output + cached input (forward), gradient + work buffer (backward)
 ITEMSIZE = {"float32": 4, "float64": 8}
 
+MAX_EPOCHS = 100_000                # passes over the data in one run (the literature's longest are thousands;
+                                    # 100,000 epochs of the shipped digits take hours)
 MAX_IDX_BYTES = 1 << 30             # 1 GiB: twice the largest MNIST-family file (EMNIST ByClass, 0.55 GB)
 MAX_IW_SAMPLES = 5000               # Burda et al. (2015) evaluate log p(x) with k = 5000
 MAX_IW_VALUES = 10                  # values of k in one --iw-samples

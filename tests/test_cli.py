@@ -68,8 +68,8 @@ def test_train_with_options(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--epochs", "-1"], "argument --epochs: expected an integer ≥ 0, got -1"),
-    (["train", "--epochs", "ten"], "argument --epochs: expected an integer ≥ 0, got 'ten'"),
+    (["train", "--epochs", "-1"], "argument --epochs: expected a number of epochs from 0 to 100,000, got -1"),
+    (["train", "--epochs", "ten"], "argument --epochs: expected a number of epochs from 0 to 100,000, got 'ten'"),
     (["train", "--batch-size", "0"], "argument --batch-size: expected a positive integer, got 0"),
     (["train", "--lr", "-0.1"], "argument --lr: expected a positive number, got -0.1"),
     (["train", "--lr", "nan"], "argument --lr: expected a positive number"),

@@ -124,6 +124,16 @@ def test_a_pretraining_configuration_with_huge_sizes_is_refused_when_read(tmp_pa
     refused(capsys, ["pretrain", "--resume", str(run), "--quiet", "--no-figures"], CONFIG_FILE, "describes")
 
 
+def test_a_saved_configuration_with_endless_epochs_is_refused_when_read(tmp_path, capsys, no_run):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / CONFIG_FILE).write_text(json.dumps(asdict(PretrainConfig()) | {"rbm_epochs": 10**9}))
+    with pytest.raises(ValueError, match=f"{CONFIG_FILE}: rbm_epochs must be an integer from 0 to 100,000"):
+        read_config(run)
+    with pytest.raises(ValueError, match="epochs must be an integer from 0 to 100,000 .nanoae.limits.MAX_EPOCHS."):
+        TrainConfig(epochs=10**9).validate()
+
+
 # --- work multipliers ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv, option", [
@@ -132,12 +142,24 @@ def test_a_pretraining_configuration_with_huge_sizes_is_refused_when_read(tmp_pa
     (["reduce", "--code-sizes", ",".join(map(str, range(1, 12)))], "--code-sizes"),
     (["denoise", "--levels", ",".join(["0.1"] * 51)], "--levels"),
     (["smoke", "--steps", "1000000000"], "--steps"),
-], ids=["iw-samples k", "iw-samples count", "code-sizes count", "levels count", "smoke steps"])
+    (["train", "--epochs", "99999999999999999999999"], "--epochs"),
+    (["pretrain", "--rbm-epochs", "1000000000"], "--rbm-epochs"),
+], ids=["iw-samples k", "iw-samples count", "code-sizes count", "levels count", "smoke steps", "epochs",
+        "rbm epochs"])
 def test_options_that_multiply_the_work_have_an_upper_bound(tmp_path, capsys, no_run, argv, option):
     with pytest.raises(SystemExit) as exit_:
         main([*argv, "--out", str(tmp_path / "run")] if argv[0] != "smoke" else argv)
     assert exit_.value.code == 2
     assert f"argument {option}: expected" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, option", [(["anomaly", "--classes", "0,3,0"], "--classes"),
+                                          (["reduce", "--code-sizes", "2,30,2"], "--code-sizes")])
+def test_a_model_to_train_named_twice_is_an_option_error(capsys, no_run, argv, option):
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--quiet"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"argument {option}: expected" in err and "each once" in err, err
 
 
 def test_a_saved_configuration_with_too_many_importance_samples_is_refused():

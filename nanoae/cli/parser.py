@@ -29,9 +29,10 @@ def _number(parse, accept, expected: str):
     return convert
 
 
-def _list_of(parse, accept, expected: str, most: int | None = None):
+def _list_of(parse, accept, expected: str, most: int | None = None, distinct: bool = False):
     """An argparse type for comma-separated values, each parsed and accepted like ``_number``'s;
-    at most ``most`` of them where each costs a piece of work (``nanoae/limits.py``)."""
+    at most ``most`` of them where each costs a piece of work (``nanoae/limits.py``); ``distinct``:
+    none twice (each names a model to train)."""
     def convert(text: str) -> list:
         try:
             values = [parse(part) for part in text.split(",")]
@@ -41,6 +42,8 @@ def _list_of(parse, accept, expected: str, most: int | None = None):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
         if most is not None and len(values) > most:
             raise argparse.ArgumentTypeError(f"expected at most {most} values, got {len(values)}")
+        if distinct and len(set(values)) != len(values):
+            raise argparse.ArgumentTypeError(f"expected {expected}, each once, got {text}")
         return values
     return convert
 
@@ -74,13 +77,15 @@ def channels(text: str) -> list:
     return values
 
 
-code_sizes = _list_of(int, lambda v: v >= 1, "comma-separated positive integers", most=limits.MAX_CODE_SIZES)
+code_sizes = _list_of(int, lambda v: v >= 1, "comma-separated positive integers", most=limits.MAX_CODE_SIZES,
+                      distinct=True)
 iw_samples = _list_of(int, lambda v: 1 <= v <= limits.MAX_IW_SAMPLES,
                       f"comma-separated numbers of importance samples k ≥ 1 and ≤ {limits.MAX_IW_SAMPLES}, "
                       "such as 1,50,500", most=limits.MAX_IW_VALUES)
 smoke_steps = _number(int, lambda v: 1 <= v <= limits.MAX_SMOKE_STEPS,
                       f"a number of steps between 1 and {limits.MAX_SMOKE_STEPS:,}")
-digits = _list_of(int, lambda v: 0 <= v <= 9, "comma-separated digits 0-9")
+epochs = _number(int, lambda v: 0 <= v <= limits.MAX_EPOCHS, f"a number of epochs from 0 to {limits.MAX_EPOCHS:,}")
+digits = _list_of(int, lambda v: 0 <= v <= 9, "comma-separated digits 0-9", distinct=True)
 arms = _list_of(str, lambda v: v in ("a", "b", "c"), "comma-separated arms among a, b, c, such as a,c")
 levels = _list_of(float, lambda v: 0 <= v < float("inf"), "comma-separated noise levels ≥ 0, such as 0.1,0.3",
                   most=limits.MAX_NOISE_LEVELS)
@@ -96,7 +101,8 @@ def _add_data(p, default="mnist-5k") -> None:
 
 
 def _add_common(p, epochs_default) -> None:
-    p.add_argument("--epochs", type=non_negative_int, default=epochs_default, help="passes over the data")
+    p.add_argument("--epochs", type=epochs, default=epochs_default,
+                   help=f"passes over the data (at most {limits.MAX_EPOCHS:,})")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seeds the weights and the minibatch order")
     p.add_argument("--backend", choices=backend.BACKENDS, default="numpy")
     p.add_argument("--out", type=Path, default=None, help="run folder (new or empty); default runs/<command>-<time>")
@@ -235,7 +241,7 @@ def _add_pretrain(commands_) -> None:
     _add_common(p, None)
     p.add_argument("--sizes", type=sizes, default=None,
                    help=f"encoder sizes, input first, code last; default {','.join(map(str, defaults.sizes))}")
-    p.add_argument("--rbm-epochs", type=non_negative_int, default=None,
+    p.add_argument("--rbm-epochs", type=epochs, default=None,
                    help=f"CD-1 epochs per RBM; default {defaults.rbm_epochs} (the paper's)")
     p.add_argument("--batch-size", type=positive_int, default=None,
                    help=f"fine-tuning mini-batch of (a) and (b); default {defaults.batch_size}")

@@ -23,6 +23,7 @@ from pathlib import Path
 from nanoae import backend
 from nanoae.data import DATASET_NAMES, check_batch_size, load_dataset
 from nanoae.files import is_temporary
+from nanoae.limits import MAX_EPOCHS
 from nanoae.runs.lock import LOCK_FILE, lock_run_folder, unlock_run_folder
 from nanoae.plots import require_matplotlib
 from nanoae.training.fit import ENGINES
@@ -32,8 +33,9 @@ def check_settings(config) -> None:
     """The settings shared by every recipe's configuration, with errors that name them."""
     if config.dataset not in DATASET_NAMES:
         raise ValueError(f"unknown dataset {config.dataset!r}; available: {', '.join(DATASET_NAMES)}")
-    if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or config.epochs < 0:
-        raise ValueError(f"epochs must be an integer ≥ 0, got {config.epochs!r}")
+    if isinstance(config.epochs, bool) or not isinstance(config.epochs, int) or not 0 <= config.epochs <= MAX_EPOCHS:
+        raise ValueError(f"epochs must be an integer from 0 to {MAX_EPOCHS:,} (nanoae.limits.MAX_EPOCHS), "
+                         f"got {config.epochs!r}")
     check_batch_size(config.batch_size)
     if not config.lr > 0:
         raise ValueError(f"learning rate must be positive, got {config.lr}")

@@ -38,6 +38,7 @@ from nanoae import backend
 from nanoae.evaluation import autoencoder_scores, pca_scores
 from nanoae.evaluation.encoding import codes_and_reconstructions
 from nanoae.files import write_json, write_text
+from nanoae.limits import MAX_EPOCHS
 from nanoae.models.sizes import check_model
 from nanoae.losses import BCELoss, MSELoss
 from nanoae.models import dense_autoencoder, load_model, save_model
@@ -83,6 +84,9 @@ class PretrainConfig:
                              f"got {self.sizes}")
         if not self.arms or any(arm not in ARMS for arm in self.arms) or len(set(self.arms)) != len(self.arms):
             raise ValueError(f"arms must be distinct letters of a, b, c; got {self.arms}")
+        if isinstance(self.rbm_epochs, bool) or not isinstance(self.rbm_epochs, int) or not (
+                0 <= self.rbm_epochs <= MAX_EPOCHS):
+            raise ValueError(f"rbm_epochs must be an integer from 0 to {MAX_EPOCHS:,}, got {self.rbm_epochs!r}")
         if "a" in self.arms:
             self.cd_settings().validate()
         if not 0 <= self.momentum < 1 or not self.adam_lr > 0 or self.adam_batch_size < 1:
