@@ -90,5 +90,5 @@ def test_unfitted_use_is_scikit_learns_not_fitted_error():
 def test_min_max_scaled_data_at_the_edge_of_the_unit_interval_is_accepted():
     X = MinMaxScaler().fit_transform(RNG.normal(size=(60, 4))) * (1 + 2e-16)      # 1.0000000000000002 at the top
     assert X.max() > 1
-    reducer = AutoencoderReducer(2, hidden=(8,), epochs=3).fit(X)
+    reducer = AutoencoderReducer(2, hidden=(8,), epochs=3, output="sigmoid").fit(X)
     assert reducer.output_ == "sigmoid" and np.isfinite(reducer.transform(X)).all()

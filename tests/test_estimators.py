@@ -23,17 +23,23 @@ def test_unbounded_data_get_a_linear_output_and_are_reconstructed():
     assert error < 0.5 * spread
 
 
-def test_unit_interval_data_get_a_sigmoid_output_and_bce_is_allowed():
+def test_unit_interval_data_get_a_linear_output_unless_a_sigmoid_is_asked_for_and_bce_then_is_allowed():
     X = RNG.random((100, 6))
-    assert AutoencoderReducer(2, hidden=(8,), epochs=2).fit(X).output_ == "sigmoid"
-    assert AutoencoderReducer(2, hidden=(8,), epochs=2, loss="bce").fit(X).output_ == "sigmoid"
+    assert AutoencoderReducer(2, hidden=(8,), epochs=2).fit(X).output_ == "linear"          # the PCA start exact
+    assert AutoencoderReducer(2, hidden=(8,), epochs=2, output="sigmoid").fit(X).output_ == "sigmoid"
+    assert AutoencoderReducer(2, hidden=(8,), epochs=2, output="sigmoid", loss="bce").fit(X).output_ == "sigmoid"
 
 
 @pytest.mark.parametrize("settings, X, message", [
     ({"output": "sigmoid"}, np.full((10, 3), 2.0), "a sigmoid output reconstructs values in \\[0, 1\\]"),
     ({"loss": "bce"}, np.full((10, 3), -1.0), "loss='bce' needs data in \\[0, 1\\]"),
     ({"n_components": 0}, np.zeros((10, 3)), "n_components must be a positive integer"),
-    ({"output": "softmax"}, np.zeros((10, 3)), "output must be 'auto', 'sigmoid' or 'linear'"),
+    ({"output": "softmax"}, np.zeros((10, 3)), "output must be 'linear' .'auto' is the same. or 'sigmoid'"),
+    ({"scale": "minmax"}, np.zeros((10, 3)), "scale must be 'auto', 'standard', 'center' or None"),
+    ({"hidden": (8, 0)}, np.zeros((10, 3)), "hidden must be 'auto' or a tuple of positive integers"),
+    ({"patience": 0}, np.zeros((10, 3)), "patience must be a positive integer"),
+    ({"validation_fraction": 1.0}, np.zeros((10, 3)), "validation_fraction must be in \\[0, 1\\)"),
+    ({}, np.array([[1e300, 1.0], [2.0, 1.0]]), "values as large as 1e\\+300: their squares overflow float64"),
     ({}, np.array([[1.0, np.nan]]), "NaN"),
 ])
 def test_bad_settings_and_data_are_clear_errors(settings, X, message):
@@ -46,7 +52,8 @@ def test_integers_are_numbers_unless_declared_images():
     assert AutoencoderReducer(2, hidden=(8,), epochs=1).fit(counts).output_ == "linear"     # not divided by 255
     pixels = RNG.integers(0, 256, (50, 4)).astype(np.uint8)
     images = AutoencoderReducer(2, hidden=(8,), epochs=1, images=True).fit(pixels)
-    assert images.output_ == "sigmoid"
+    assert images.output_ == "linear" and np.all(images.scale_ == 1)                        # pixels: only centred
+    np.testing.assert_allclose(images.mean_, pixels.mean(axis=0) / 255)
     np.testing.assert_allclose(PCA(2, images=True).fit(pixels).mean_, pixels.mean(axis=0) / 255)
     np.testing.assert_allclose(PCA(2).fit(pixels).mean_, pixels.mean(axis=0))
 
@@ -65,7 +72,7 @@ def test_a_fitted_reducer_survives_pickling():
     reducer = AutoencoderReducer(2, hidden=(8,), epochs=3).fit(X)
     copy = pickle.loads(pickle.dumps(reducer))
     np.testing.assert_array_equal(copy.transform(X), reducer.transform(X))
-    W = copy.model_.encoder.layers[0].params["W"]                 # and its model still owns its arrays
+    W = copy.model_.encoder.layers[0].branches[0].params["W"]     # and its model still owns its arrays
     assert np.shares_memory(W, copy.model_.storage.params)
 
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from nanoae import backend, gradcheck
-from nanoae.layers import Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+from nanoae.layers import Identity, LeakyReLU, Linear, Parallel, ReLU, Sequential, Sigmoid, Tanh
 from tests.conftest import BACKENDS
 from tests.strategies import batch_sizes, host_arrays, on_device, sizes, values
 
@@ -30,6 +30,8 @@ def assert_passes(report):
 def leaves(layer):
     if isinstance(layer, Sequential):
         return [leaf for child in layer.layers for leaf in leaves(child)]
+    if isinstance(layer, Parallel):
+        return [leaf for child in layer.branches for leaf in leaves(child)]
     return [layer]
 
 
@@ -96,3 +98,30 @@ def test_relu_encoder_decoder_gradient(backend_name, seed, batch):
         x = backend.rand(batch, 8)
         assume(distance_to_kink(net, x) > 1e-3)
         assert_passes(gradcheck(net, x, tol=TOL))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@given(data=st.data(), batch=batch_sizes, n_in=sizes, hidden=sizes, n_out=sizes, seed=st.integers(0, 2**31),
+       kind=st.sampled_from(["Tanh", "Sigmoid", "LeakyReLU"]))
+def test_parallel_branches_gradient(backend_name, data, batch, n_in, hidden, n_out, seed, kind):
+    """A linear path beside a nonlinear one, their outputs summed: every parameter and ∂L/∂x (the shared input
+    sums what its branches send back — a backward that kept one branch's ∂L/∂x fails here)."""
+    x = data.draw(host_arrays((batch, n_in), values(-2, 2)))
+    with backend.using(backend_name, dtype="float64", seed=seed):
+        net = Parallel(Linear(n_in, n_out), Sequential(Linear(n_in, hidden), ACTIVATIONS[kind](), Linear(hidden, n_out)),
+                       Linear(n_in, n_out))
+        for layer in leaves(net):
+            if isinstance(layer, Linear):
+                layer.params["b"][...] = backend.randn(layer.params["b"].shape[0]) * 0.5
+        assert_passes(gradcheck(net, on_device(x), tol=TOL))
+
+
+def test_parallel_refuses_branches_of_different_shapes_and_passes_no_gradient_to_data():
+    with backend.using("numpy", dtype="float64", seed=0):
+        with pytest.raises(ValueError, match="branches' outputs differ in shape"):
+            Parallel(Linear(3, 2), Linear(3, 4)).forward(backend.randn(5, 3))
+        net = Parallel(Linear(3, 2), Sequential(Linear(3, 4), Tanh(), Linear(4, 2)))
+        net.input_grad = False
+        net.forward(backend.randn(5, 3))
+        assert net.backward(backend.randn(5, 2)) is None and not net.input_grad
+        assert sorted(net.named_parameters()) == ["0.W", "0.b", "1.0.W", "1.0.b", "1.2.W", "1.2.b"]

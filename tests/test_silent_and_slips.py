@@ -403,13 +403,17 @@ def test_the_cd_gradient_is_written_into_the_arrays_the_optimizer_reads():
 
 
 def test_data_too_large_for_the_dtype_is_blamed_not_the_learning_rate():
-    """Values of 1e300 make the first loss infinite before any update: the message says so, and names them."""
-    from nanoae.apps import AutoencoderReducer
-    from nanoae.training import DivergedError
+    """Values of 1e20 in float32 make the first loss infinite before any update: the message says so, and
+    names them (the reducer refuses values whose squares overflow float64 before it trains)."""
+    from nanoae.data import ImageDataset
+    from nanoae.models import dense_autoencoder
+    from nanoae.training import DivergedError, fit
     X = np.random.default_rng(0).standard_normal((50, 4))
-    X[3, 2] = 1e300
-    with pytest.raises(DivergedError, match=r"before any update, so the learning rate is not the cause: the data's "
-                                            r"values are too large for float64 \(the largest \|x\| in the batch is "
-                                            r"1e\+300\); scale them first") as caught:
-        AutoencoderReducer(n_components=2, epochs=2, batch_size=64).fit(X)
+    X[3, 2] = 1e20
+    data = ImageDataset(X, np.zeros(50, dtype=np.int64), "X", unit_interval=False)
+    with backend.using("numpy", dtype="float32", seed=0):
+        with pytest.raises(DivergedError, match=r"before any update, so the learning rate is not the cause: the "
+                                                r"data's values are too large for float32 \(the largest \|x\| in "
+                                                r"the batch is 1e\+20\); scale them first") as caught:
+            fit(dense_autoencoder([4, 3, 2], output="identity"), data, epochs=2, batch_size=50, progress=False)
     assert "learning rate (" not in str(caught.value)

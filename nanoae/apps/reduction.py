@@ -54,14 +54,15 @@ def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 1
         results, codes_2d, reconstructions = {}, {}, {}
         started = time.perf_counter()
         for size in code_sizes:
-            ae = AutoencoderReducer(size, hidden, epochs=epochs, batch_size=batch_size, lr=lr, images=True, seed=seed,
-                                    backend=backend_name, dtype="float32", progress=progress,
-                                    engine=engine).fit(train.images)
+            ae = AutoencoderReducer(size, hidden, activation="relu", output="sigmoid", epochs=epochs,    # the deep
+                                    validation_fraction=0, batch_size=batch_size, lr=lr, images=True,   # network of
+                                    seed=seed, backend=backend_name, dtype="float32", progress=progress,  # 2006, all
+                                    engine=engine, architecture="plain").fit(train.images)              # its epochs
             pca = PCA(size, images=True).fit(train.images)
             results[str(size)] = {}
             for name, reducer in (("autoencoder", ae), ("pca", pca)):
                 test_codes = reducer.transform(test.images)
-                recon = reducer.inverse_transform(test_codes)
+                recon = reducer.inverse_transform(test_codes) / reducer.input_scale_   # 0-255 → x_test's [0, 1]
                 results[str(size)][name] = measure(reducer.transform(train.images), test_codes, recon, x_test,
                                                    train.labels, test.labels)
                 if size == 2:

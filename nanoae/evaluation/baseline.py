@@ -22,7 +22,7 @@ def autoencoder_scores(model, train, test, k: int = 5) -> dict:
 def pca_scores(pca, train, test, k: int = 5) -> dict:
     """PCA's half, for a PCA fitted on the training images (``PCA(n, images=True)``)."""
     pca_train, pca_test = pca.transform(train.images), pca.transform(test.images)
-    return {"squared_error_per_image": squared_error_per_image(test.images / 255.0, pca.inverse_transform(pca_test)),
+    return {"squared_error_per_image": squared_error_per_image(test.images / 255.0, pca.inverse_transform(pca_test) / pca.input_scale_),
             f"{k}nn_accuracy": knn_accuracy(pca_train, train.labels, pca_test, test.labels, k)}
 
 

@@ -16,7 +16,8 @@ better — scikit-learn's own PCA scores a log-likelihood instead),
 ``get_feature_names_out``; ``n_components_``, ``components_``, ``mean_``,
 ``explained_variance_`` as scikit-learn names them, which the tests check its
 numbers against.  ``images=True`` reads integer input as pixel values 0-255 and
-scales it to [0, 1]; otherwise every number is taken as it is.
+scales it to [0, 1] (``inverse_transform`` gives them back on 0-255, X's own
+scale, as ``AutoencoderReducer`` does); otherwise every number is taken as it is.
 
 C is accumulated over chunks of rows, so memory stays at D×D however many
 samples there are.
@@ -40,6 +41,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         k = self.n_components
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"n_components must be a positive integer, got {k!r}")
+        self.input_scale_ = 255.0 if self.images and np.asarray(X).dtype.kind in "iu" else 1.0
         X = validate_pixels(self, X, reset=True, images=self.images)
         n, d = X.shape
         if n < 2:
@@ -72,10 +74,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.components_.shape[0]:
             raise ValueError(f"expected codes of shape (n, {self.components_.shape[0]}), got {Z.shape}")
-        return Z @ self.components_ + self.mean_
+        return (Z @ self.components_ + self.mean_) * getattr(self, "input_scale_", 1.0)     # on X's own scale
 
     def score(self, X, y=None) -> float:
         """−(mean over samples of Σ_features (x − x̂)²): higher is better, as scikit-learn's scorers want."""
-        X_checked = validate_pixels(self, X, reset=False, images=self.images)
+        X_checked = validate_pixels(self, X, reset=False, images=self.images) * getattr(self, "input_scale_", 1.0)
         restored = self.inverse_transform(self.transform(X))
         return -float(((X_checked - restored) ** 2).sum(axis=1).mean())

@@ -236,7 +236,7 @@ def plot_reconstructions(models: dict, pca, test, path):
     rows = {"original": test.images[picks] / 255.0}
     for arm, model in models.items():
         rows[ROW_NAMES[arm]] = codes_and_reconstructions(model, test.subset(picks))[1]
-    rows[f"PCA-{pca.n_components_}"] = pca.inverse_transform(pca.transform(test.images[picks]))
+    rows[f"PCA-{pca.n_components_}"] = pca.inverse_transform(pca.transform(test.images[picks])) / pca.input_scale_
     return plot_rows(rows, "The same test images through each model's code", path)
 
 

@@ -157,7 +157,8 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
     ``objective=ELBO(...)`` for a VAE.  ``optimizer`` defaults to
     Adam(model, lr).  ``seed`` fixes the minibatch order (the model's initial
     weights come from the backend's seed when it is built).
-    ``on_epoch(epoch, history)`` is called after every epoch.  ``config`` (any
+    ``on_epoch(epoch, history)`` is called after every epoch; when it returns True, training stops
+    there (early stopping: ``AutoencoderReducer`` watches a validation loss with it).  ``config`` (any
     JSON-able dict) is stored in the checkpoints.  ``label`` names the model on
     the progress lines (e.g. "denoising AE"), for runs that train several.
     ``engine``: "reference" (the layers' own code, step by step) or "fast" (the
@@ -205,6 +206,6 @@ def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs:
             Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
             save_checkpoint(checkpoint, model, optimizer, epoch, history.as_dict(), config or {},
                             batches.rng.bit_generator.state)
-        if on_epoch:
-            on_epoch(epoch, history)
+        if on_epoch and on_epoch(epoch, history):
+            break                                            # the caller has seen enough: stop early
     return history
