@@ -31,6 +31,7 @@ The package, floor by floor; each imports only from the floors above it:
     runs                 a run from a configuration to a run folder (locked for that run alone): the
                          autoencoder and VAE recipes, the 2006 pretraining experiment
     apps                 denoising, dimensionality reduction, anomaly detection
+    web                  the latent explorer page: a 2-D run's decoder, run live in the browser
     cli                  python -m nanoae <command>
 """
 from nanoae import backend, data, initializers, layers, losses, models, optim, parameters

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,10 @@ from nanoae import emulated
 BACKENDS = ("numpy", "cupy", "emulated")
 DTYPES = ("float32", "float64")
 DEFAULT_SEED = 0
+
+# An array of the active backend: numpy.ndarray, cupy.ndarray or the emulated device's array.
+# The hints say "Array" where one is expected; mypy does not check which of the three it is.
+Array = Any
 
 
 class BackendError(RuntimeError):
@@ -55,7 +60,7 @@ class _Backend:
 _active: _Backend | None = None
 
 
-def _load_cupy():
+def _load_cupy() -> Any:
     try:
         import cupy
     except ImportError as err:
@@ -75,7 +80,7 @@ def _load_cupy():
     return cupy
 
 
-def _namespace(name: str):
+def _namespace(name: str) -> Any:
     if name == "numpy":
         return np
     if name == "cupy":
@@ -83,7 +88,7 @@ def _namespace(name: str):
     return emulated.xp
 
 
-def _new_generator(name: str, xp, seed: int):
+def _new_generator(name: str, xp: Any, seed: int) -> Any:
     if name == "numpy":
         return np.random.default_rng(seed)
     if name == "cupy":
@@ -98,7 +103,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _check_dtype(dtype) -> np.dtype:
+def _check_dtype(dtype: Any) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
     except TypeError:
@@ -108,7 +113,7 @@ def _check_dtype(dtype) -> np.dtype:
     return resolved
 
 
-def use(name: str = "numpy", dtype=None, seed: int | None = None) -> None:
+def use(name: str = "numpy", dtype: str | np.dtype | None = None, seed: int | None = None) -> None:
     """Make ``name`` the active backend; optionally set the dtype and reseed.
 
     Parameters and activations created afterwards live on this backend.  The
@@ -129,17 +134,17 @@ def use(name: str = "numpy", dtype=None, seed: int | None = None) -> None:
 def _current() -> _Backend:
     if _active is None:
         use(os.environ.get("NANOAE_BACKEND", "numpy"))
-    return _active
+    return _active                      # type: ignore[return-value]  # use() has set it
 
 
 @contextlib.contextmanager
-def using(name: str, dtype=None, seed: int | None = None):
+def using(name: str, dtype: str | np.dtype | None = None, seed: int | None = None) -> Iterator[Any]:
     """Run a block on another backend and dtype, then restore the previous one."""
     global _active
     previous = _current()
     use(name, dtype=dtype, seed=seed)
     try:
-        yield _active.xp
+        yield xp()
     finally:
         _active = previous
 
@@ -149,7 +154,7 @@ def name() -> str:
     return _current().name
 
 
-def xp():
+def xp() -> Any:
     """The active array namespace (``numpy``, ``cupy`` or the emulated one)."""
     return _current().xp
 
@@ -159,7 +164,7 @@ def dtype() -> np.dtype:
     return _current().dtype
 
 
-def set_dtype(new_dtype) -> None:
+def set_dtype(new_dtype: str | np.dtype) -> None:
     _current().dtype = _check_dtype(new_dtype)
 
 
@@ -169,12 +174,12 @@ def seed(value: int) -> None:
     b.rng = _new_generator(b.name, b.xp, int(value))
 
 
-def rng():
+def rng() -> Any:
     """The backend's seeded generator (a NumPy or CuPy ``Generator``)."""
     return _current().rng
 
 
-def rng_state():
+def rng_state() -> Mapping[str, Any] | None:
     """The generator's state as JSON-able data (NumPy and emulated); None on CuPy, whose
     generator offers no state to save."""
     generator = rng()
@@ -184,7 +189,7 @@ def rng_state():
     return None
 
 
-def set_rng_state(state) -> None:
+def set_rng_state(state: Mapping[str, Any] | None) -> None:
     """Restore a state from ``rng_state`` (ignored when None)."""
     if state is None:
         return
@@ -195,22 +200,22 @@ def set_rng_state(state) -> None:
     inner.bit_generator.state = state
 
 
-def randn(*shape) -> Any:
+def randn(*shape: int) -> Array:
     """Standard normal samples of the given shape, in the active dtype, on the device."""
     return rng().standard_normal(shape, dtype=dtype())
 
 
-def rand(*shape) -> Any:
+def rand(*shape: int) -> Array:
     """Uniform samples in [0, 1) of the given shape, in the active dtype, on the device."""
     return rng().random(shape, dtype=dtype())
 
 
-def is_array(x) -> bool:
+def is_array(x: object) -> bool:
     """True if ``x`` is an array of the active backend."""
     return isinstance(x, _current().xp.ndarray)
 
 
-def asarray(x, dtype=None) -> Any:
+def asarray(x: Any, dtype: Any = None) -> Array:
     """Host → device: a copy of ``x`` (NumPy array, list, scalar) on the active backend.
 
     ``dtype=None`` gives floating input the active dtype and keeps integers.
@@ -226,7 +231,7 @@ def asarray(x, dtype=None) -> Any:
     return b.xp.asarray(x, dtype=dtype)
 
 
-def to_numpy(x) -> np.ndarray:
+def to_numpy(x: Any) -> np.ndarray:
     """Device → host: a NumPy copy of ``x`` for printing, plotting and saving."""
     if isinstance(x, np.ndarray):
         return x
@@ -246,7 +251,7 @@ def synchronize() -> None:
         _current().xp.cuda.get_current_stream().synchronize()
 
 
-def check_array(x, where, method: str | None = None) -> None:
+def check_array(x: Any, where: object, method: str | None = None) -> None:
     """Clear error when ``x`` is not a floating array of the active backend.  ``where`` names the
     caller in the message; a layer passes itself and its method (``check_array(x, self, "forward")``),
     so that its name is only written out when there is an error to report."""

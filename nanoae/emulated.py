@@ -150,7 +150,7 @@ class EmulatedArray:
     __gt__, __ge__ = _binary(operator.gt, "__gt__"), _binary(operator.ge, "__ge__")
     __eq__, __ne__ = _binary(operator.eq, "__eq__"), _binary(operator.ne, "__ne__")
     __and__, __or__ = _binary(operator.and_, "__and__"), _binary(operator.or_, "__or__")
-    __hash__ = None
+    __hash__ = None                 # type: ignore[assignment]  # unhashable, as arrays are
 
     def __neg__(self):
         return EmulatedArray(-self._data)

@@ -26,11 +26,14 @@ The model file (``nanoae/models/saving.py``), checkpoints
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -45,7 +48,7 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "wb"):
+def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """A file object to write ``path``'s new contents to ("wb", or "w" for UTF-8 text); ``path`` changes only
     when the block ends without an error.  Every file a run writes goes through here.
 
@@ -67,20 +70,20 @@ def atomic_write(path, mode: str = "wb"):
         raise
 
 
-def write_json(path, data: dict) -> None:
+def write_json(path: str | Path, data: dict) -> None:
     """``data`` as indented JSON, written atomically."""
     with atomic_write(path, "w") as f:
         json.dump(data, f, indent=2)
         f.write("\n")
 
 
-def write_text(path, text: str) -> None:
+def write_text(path: str | Path, text: str) -> None:
     """``text`` as UTF-8, written atomically (walk.txt, results.md)."""
     with atomic_write(path, "w") as f:
         f.write(text)
 
 
-def is_temporary(path) -> bool:
+def is_temporary(path: str | Path) -> bool:
     """Whether ``path`` is one of ``atomic_write``'s temporary files (left behind only by a killed process)."""
     name = Path(path).name
     return name.startswith(".") and name.endswith(".tmp")
@@ -90,11 +93,11 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")          # a zip's first local header
 READ_CHUNK = 1 << 20                                # an .npy member is read, and counted, a MiB at a time
 
 
-def read_counted(stream, size: int, chunk: int = READ_CHUNK, digest=None) -> tuple:
+def read_counted(stream: io.BufferedIOBase, size: int, chunk: int = READ_CHUNK, digest: Any = None) -> tuple:
     """(array, n): up to ``size`` bytes of ``stream`` in a new uint8 array, read ``chunk`` bytes at a time (each
     added to ``digest`` if given); n < size if the stream ended first.  Nothing beyond ``size`` is read."""
     data = np.empty(size, dtype=np.uint8)
-    view, filled = memoryview(data), 0
+    view, filled = memoryview(data), 0             # type: ignore[arg-type]  # an ndarray is a buffer
     while filled < size:
         n = stream.readinto(view[filled:filled + chunk])
         if not n:
@@ -140,7 +143,7 @@ def _check_member(archive, info, path, error, what, budget: int, used: int) -> n
     return data.view(dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
-def read_npz(path, error, what: str) -> dict:
+def read_npz(path: str | Path, error: type[Exception], what: str) -> dict:
     """Every array of an ``.npz`` file, each checked before it is read; any failure is ``error`` naming the file.
 
     No member may decompress to more than its header declares, nor all of them together to more than
@@ -170,7 +173,7 @@ def read_npz(path, error, what: str) -> dict:
         raise error(f"{path}: not a readable {what} ({type(err).__name__}: {reason})") from None
 
 
-def json_entry(arrays: dict, key: str, path, error, what: str) -> dict:
+def json_entry(arrays: dict, key: str, path: str | Path, error: type[Exception], what: str) -> dict:
     """The JSON object stored as text under ``key`` (removed from ``arrays``)."""
     if key not in arrays:
         raise error(f"{path}: no {key!r} entry; not a {what}")
@@ -186,7 +189,7 @@ def json_entry(arrays: dict, key: str, path, error, what: str) -> dict:
     return data
 
 
-def check_weights(arrays: dict, path, error) -> None:
+def check_weights(arrays: dict, path: str | Path, error: type[Exception]) -> None:
     """Every array real float32 or float64, and finite."""
     for name, value in arrays.items():
         if value.dtype not in (np.float32, np.float64):

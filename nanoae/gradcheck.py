@@ -41,13 +41,15 @@ it works on any backend, perturbing device arrays in place.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 
 
-def rel_error(analytic, numeric, floor: float = 1e-8) -> float:
+def rel_error(analytic: Array, numeric: Array, floor: float = 1e-8) -> float:
     """cs231n: max_i |a_i − n_i| / max(|a_i| + |n_i|, floor)."""
     a, n = backend.to_numpy(analytic).astype(np.float64), backend.to_numpy(numeric).astype(np.float64)
     if a.shape != n.shape:
@@ -57,7 +59,8 @@ def rel_error(analytic, numeric, floor: float = 1e-8) -> float:
     return float(np.max(np.abs(a - n) / np.maximum(floor, np.abs(a) + np.abs(n))))
 
 
-def numerical_gradient(f, x, dout=None, h: float = 1e-5, richardson: bool = True) -> np.ndarray:
+def numerical_gradient(f: Callable[[], Array], x: Array, dout: Array | None = None, h: float = 1e-5,
+                       richardson: bool = True) -> np.ndarray:
     """Central-difference gradient of Σ f()·dout with respect to the array ``x``.
 
     ``f`` takes no arguments and reads ``x``, which is perturbed in place and
@@ -115,7 +118,7 @@ class GradcheckReport:
         lines.append(f"{verdict}: worst {self.max_error:.2e} (tolerance {self.tol:.0e})")
         return "\n".join(lines)
 
-    def add(self, name, analytic, numeric, floor):
+    def add(self, name: str, analytic: Array, numeric: np.ndarray, floor: float) -> None:
         a = backend.to_numpy(analytic).astype(np.float64)
         entrywise = np.abs(a - numeric) / np.maximum(floor, np.abs(a) + np.abs(numeric))
         index = np.unravel_index(int(np.argmax(entrywise)), a.shape) if a.size else ()
@@ -124,7 +127,7 @@ class GradcheckReport:
                             float(a[index]) if a.size else 0.0, float(numeric[index]) if a.size else 0.0)
 
 
-def noise_floor(out, dout, h: float, tol: float, safety: float = 10.0) -> float:
+def noise_floor(out: Array, dout: Array, h: float, tol: float, safety: float = 10.0) -> float:
     """The smallest denominator a finite difference can honestly be judged against: 10·ε·S/(h·tol)."""
     size = abs(out) if dout is None else abs(out * dout)
     size = max(1.0, float(size.sum()) if hasattr(size, "sum") else float(size))
@@ -138,8 +141,9 @@ def _require_float64(arrays: dict) -> None:
                             "layer and inputs under nanoae.backend.using(..., dtype='float64')")
 
 
-def gradcheck(layer, x, dout=None, loss=None, target=None, objective=None, h: float = 1e-5,
-              tol: float = 1e-6, floor: float = 1e-8, seed: int = 0) -> GradcheckReport:
+def gradcheck(layer: Any, x: Array, dout: Array | None = None, loss: Any = None, target: Array | None = None,
+              objective: Any = None, h: float = 1e-5, tol: float = 1e-6, floor: float = 1e-8,
+              seed: int = 0) -> GradcheckReport:
     """Check ``layer.backward`` against central differences, for x and every parameter.
 
     Three forms:
@@ -195,7 +199,7 @@ def gradcheck(layer, x, dout=None, loss=None, target=None, objective=None, h: fl
     return report
 
 
-def gradcheck_loss(loss, *inputs, h: float = 1e-5, tol: float = 1e-6,
+def gradcheck_loss(loss: Any, *inputs: Array, h: float = 1e-5, tol: float = 1e-6,
                    floor: float = 1e-8) -> GradcheckReport:
     """Check a loss's backward against central differences.
 

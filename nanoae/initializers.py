@@ -14,31 +14,32 @@ from __future__ import annotations
 import math
 
 from nanoae import backend
+from nanoae.backend import Array
 
 
-def _uniform(shape, variance):
+def _uniform(shape: tuple, variance: float) -> Array:
     bound = math.sqrt(3.0 * variance)
     return (backend.rand(*shape) * 2.0 - 1.0) * bound
 
 
-def _normal(shape, variance):
+def _normal(shape: tuple, variance: float) -> Array:
     return backend.randn(*shape) * math.sqrt(variance)
 
 
-def xavier_uniform(fan_out: int, fan_in: int):
+def xavier_uniform(fan_out: int, fan_in: int) -> Array:
     return _uniform((fan_out, fan_in), 2.0 / (fan_in + fan_out))
 
 
-def xavier_normal(fan_out: int, fan_in: int):
+def xavier_normal(fan_out: int, fan_in: int) -> Array:
     return _normal((fan_out, fan_in), 2.0 / (fan_in + fan_out))
 
 
-def he_uniform(fan_out: int, fan_in: int, shape=None):
+def he_uniform(fan_out: int, fan_in: int, shape: tuple | None = None) -> Array:
     """U(−a, a), a = √(6 / fan_in); ``shape`` defaults to (fan_out, fan_in) (a convolution passes its kernel's)."""
     return _uniform((fan_out, fan_in) if shape is None else shape, 2.0 / fan_in)
 
 
-def he_normal(fan_out: int, fan_in: int):
+def he_normal(fan_out: int, fan_in: int) -> Array:
     return _normal((fan_out, fan_in), 2.0 / fan_in)
 
 
@@ -50,7 +51,7 @@ INITIALIZERS = {
 }
 
 
-def initialize(name: str, fan_out: int, fan_in: int):
+def initialize(name: str, fan_out: int, fan_in: int) -> Array:
     """W ∈ R^(fan_out×fan_in) drawn by the initialiser called ``name``."""
     if name not in INITIALIZERS:
         raise ValueError(f"unknown initialiser {name!r}; choose one of {', '.join(INITIALIZERS)}")

@@ -21,12 +21,15 @@ parameter's state a view of it (``nanoae/optim/base.py``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from nanoae import backend
+from nanoae.backend import Array
 
 
-def parameter_slots(layer, prefix: str = "", seen=None):
+def parameter_slots(layer: Any, prefix: str = "", seen: set | None = None) -> Iterator[tuple[str, Any, str]]:
     """(name, layer, key) for every parameter, in ``named_parameters`` order; a layer that
     appears twice in the tree (shared) is listed once, under its first name."""
     seen = set() if seen is None else seen
@@ -42,8 +45,8 @@ def parameter_slots(layer, prefix: str = "", seen=None):
 @dataclass
 class Segment:
     """A run of parameters stored one after another: θ and g as 1-D arrays, and where each name lies."""
-    params: object          # (n,) the parameters' values
-    grads: object           # (n,) their gradients
+    params: Any             # (n,) the parameters' values
+    grads: Any              # (n,) their gradients
     ranges: dict            # name -> slice of params
     shapes: dict            # name -> the parameter's shape
 
@@ -51,11 +54,11 @@ class Segment:
     def size(self) -> int:
         return int(self.params.size)
 
-    def zeros(self):
+    def zeros(self) -> Array:
         """A zero vector shaped like θ, for optimizer state."""
         return backend.xp().zeros_like(self.params)
 
-    def views(self, vector) -> dict:
+    def views(self, vector: Array) -> dict:
         """{name: that parameter's part of ``vector``, in the parameter's shape}."""
         return {name: vector[part].reshape(self.shapes[name]) for name, part in self.ranges.items()}
 
@@ -63,7 +66,7 @@ class Segment:
 class FlatParameters:
     """θ and g for one model; the layers' arrays are views of them from the moment this is built."""
 
-    def __init__(self, model):
+    def __init__(self, model: Any) -> None:
         xp = backend.xp()
         slots = list(parameter_slots(model))
         arrays = [layer.params[key] for _, layer, key in slots]
@@ -89,7 +92,7 @@ class FlatParameters:
         return Segment(self.params, self.grads, self.ranges, self.shapes)
 
 
-def segments(model) -> list:
+def segments(model: Any) -> list:
     """The model's parameters as the optimizer walks them: one segment when the model stores them
     flat, else one per parameter."""
     storage = getattr(model, "storage", None)

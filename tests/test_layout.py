@@ -26,6 +26,7 @@ FLOORS = [
     {"rbm"},
     {"runs"},
     {"apps"},
+    {"web"},                             # the latent explorer page: models and data, for the CLI
     {"cli"},
     {"__main__", "__init__"},
 ]

@@ -70,7 +70,7 @@ def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40
                    "seed": seed, "seconds": time.perf_counter() - started, "test_size": len(test), "per_class": results,
                    "mean_auroc": float(np.mean(aurocs))}
         if figures:
-            scores, anomalous, threshold = shown
+            scores, anomalous, threshold = shown           # type: ignore[misc]  # show_class was one of the classes
             fpr, tpr = roc_curve(scores, anomalous)
             metrics["figures"] = [
                 plots.plot_anomaly_scores(scores, anomalous, threshold, show_class, fpr, tpr,

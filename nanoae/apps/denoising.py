@@ -9,6 +9,7 @@ autoencoder (same network, trained on clean digits) given the same noisy input.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -62,9 +63,9 @@ def run_denoising(out, kind: str = "gaussian", train_level: float | None = None,
                 rows.append({"level": level, "images": name, "psnr_db": psnr(clean, images),
                              "mse": float(((clean - images) ** 2).mean())})
             examples[level] = outputs
-        metrics = {"corruption": kind, "train_level": corrupt.level,
-                   "sizes": SIZES, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-                   "training_seconds": seconds, "test_size": len(test), "results": rows}
+        metrics: dict[str, Any] = {"corruption": kind, "train_level": corrupt.level,
+                                   "sizes": SIZES, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+                                   "training_seconds": seconds, "test_size": len(test), "results": rows}
         if figures:
             shown = metrics["train_level"] if metrics["train_level"] in examples else levels[len(levels) // 2]
             one_per_class = [int(np.flatnonzero(test.labels == c)[0]) for c in range(10)]

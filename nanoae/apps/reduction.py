@@ -51,6 +51,7 @@ def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 1
     with backend.using(backend_name, dtype="float32", seed=seed), run_folder(out) as out:
         train, test = start(figures, backend_name, "float32", seed, dataset, data_dir, download)
         x_test = test.images / 255.0
+        results: dict[str, dict]
         results, codes_2d, reconstructions = {}, {}, {}
         started = time.perf_counter()
         for size in code_sizes:

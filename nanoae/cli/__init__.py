@@ -10,6 +10,7 @@ reduce    the autoencoder against PCA at code sizes 2 and 30: error, 5-NN accura
 anomaly   one-class anomaly detection by reconstruction error: AUROC per digit
 pretrain  Hinton & Salakhutdinov 2006: RBM pretraining against random weights, ReLU+Adam and PCA
 walk      print the lecture's walk for a test digit through a trained model (a run folder)
+export-web  write the latent explorer page for a 2-D run
 smoke     train a tiny autoencoder on synthetic data and gradient-check it (seconds)
 info      versions, the backend and the GPU this machine offers nanoae
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nanoae import backend, limits
 from nanoae.cli import commands, smoke
+from nanoae.cli.export_web import add_export_web
 from nanoae.data import DATASET_NAMES
 from nanoae.losses import LOSSES
 from nanoae.models import ACTIVATIONS
@@ -278,7 +279,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     commands_ = parser.add_subparsers(dest="command", required=True, metavar="command")
     for add in (_add_demo, _add_vae_demo, _add_train, _add_denoise, _add_reduce, _add_anomaly, _add_walk, _add_pretrain,
                 _add_smoke,
-                _add_info):
+                _add_info, add_export_web):
         add(commands_)
     _add_debug(parser, commands_)
     return parser

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 
 
-def check_batch_size(batch_size, examples: int | None = None) -> int:
+def check_batch_size(batch_size: int, examples: int | None = None) -> int:
     """The one check of a batch size: a positive integer, and no larger than the data set when given."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch size must be a positive integer, got {batch_size!r}")
@@ -69,7 +71,7 @@ class ImageDataset:
     def num_features(self) -> int:
         return self.images.shape[1]
 
-    def floats(self, rows=None, dtype=None, images=None):
+    def floats(self, rows: Array | None = None, dtype: Any = None, images: Array | None = None) -> Array:
         """Rows (default: all) scaled to [0, 1] on the active backend, in its dtype.
 
         ``images``: these images already on the device (``BatchIterator`` passes them); ``rows``,
@@ -82,7 +84,7 @@ class ImageDataset:
             x *= 1 / 255
         return x
 
-    def subset(self, rows) -> "ImageDataset":
+    def subset(self, rows: Array) -> "ImageDataset":
         return ImageDataset(self.images[rows], self.labels[rows], self.name, self.image_shape, self.unit_interval,
                             self.num_classes)
 

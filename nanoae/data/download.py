@@ -15,11 +15,13 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 from nanoae.data.idx import DataError
 
 
-def download(url: str, target, verify, timeout: float = 60.0, chunk: int = 1 << 20) -> Path:
+def download(url: str, target: str | Path, verify: Callable[[Path], None], timeout: float = 60.0,
+             chunk: int = 1 << 20) -> Path:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)

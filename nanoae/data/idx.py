@@ -122,7 +122,7 @@ def _read_exactly(stream, size: int, path, what: str) -> bytes:
     return data
 
 
-def read_idx_with_digest(path, chunk: int = 1 << 20) -> tuple[np.ndarray, str]:
+def read_idx_with_digest(path: str | Path, chunk: int = 1 << 20) -> tuple[np.ndarray, str]:
     """An IDX file → (uint8 array of the declared shape, SHA-256 of the uncompressed content).
 
     Streams the data straight into the array, so the peak memory is the array
@@ -158,11 +158,11 @@ def read_idx_with_digest(path, chunk: int = 1 << 20) -> tuple[np.ndarray, str]:
     return array.reshape(shape), digest.hexdigest()
 
 
-def read_idx(path) -> np.ndarray:
+def read_idx(path: str | Path) -> np.ndarray:
     return read_idx_with_digest(path)[0]
 
 
-def file_sha256(path, chunk: int = 1 << 20) -> str:
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     """SHA-256 of the file's bytes as stored (compressed or not)."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -171,8 +171,8 @@ def file_sha256(path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def check_pair(images: np.ndarray, labels: np.ndarray, images_path, labels_path,
-               image_shape=(28, 28), num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def check_pair(images: np.ndarray, labels: np.ndarray, images_path: str | Path, labels_path: str | Path,
+               image_shape: tuple[int, int] = (28, 28), num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, H, W) and labels (N,) that agree; returns images flattened to (N, H·W)."""
     if images.ndim != 3 or tuple(images.shape[1:]) != tuple(image_shape):
         raise DataError(f"{images_path}: expected images of shape (N, {image_shape[0]}, {image_shape[1]}), "
@@ -187,7 +187,7 @@ def check_pair(images: np.ndarray, labels: np.ndarray, images_path, labels_path,
     return images.reshape(len(images), -1), labels
 
 
-def read_keras_npz(path) -> dict:
+def read_keras_npz(path: str | Path) -> dict:
     """Keras-style mnist.npz → {x_train, y_train, x_test, y_test}, validated."""
     path = Path(path)
     arrays = read_npz(path, DataError, ".npz archive")

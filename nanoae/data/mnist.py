@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -20,7 +21,7 @@ MNIST_5K_FILE = "mnist_5k.npz"
 MNIST_5K_SHA256 = "9668a5efa475b26def9647511a134823b33f16a78f39a74947eba621444ebec4"
 
 
-def sha256_of(path) -> str:
+def sha256_of(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

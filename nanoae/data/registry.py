@@ -90,7 +90,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nanoae"
 
 
-def search_path(name: str, data_dir=None) -> list[Path]:
+def search_path(name: str, data_dir: str | Path | None = None) -> list[Path]:
     places = []
     for base, flat in ((data_dir, True), (os.environ.get("NANOAE_DATA"), True),
                        (cache_dir(), False), ("/usr/share/datasets", False)):
@@ -156,6 +156,7 @@ def _load_idx_folder(spec: DatasetSpec, folder: Path) -> tuple[ImageDataset, Ima
     arrays = {}
     for role in ROLES:
         path = _find(folder, role)
+        assert path is not None                 # the folder came from a search that found every file
         array, content_sha256 = read_idx_with_digest(path)
         verify(path, content_sha256, spec.digests[role])
         arrays[role] = (array, path)
@@ -179,7 +180,8 @@ def _load_keras_npz(spec: DatasetSpec, path: Path) -> tuple[ImageDataset, ImageD
     return splits[0], splits[1]
 
 
-def load_dataset(name: str, data_dir=None, download: bool = False) -> tuple[ImageDataset, ImageDataset]:
+def load_dataset(name: str, data_dir: str | Path | None = None,
+                 download: bool = False) -> tuple[ImageDataset, ImageDataset]:
     """(train, test) ImageDatasets of a named data set; 'mnist-5k' is the one shipped in the package."""
     if name == "mnist-5k":
         return load_mnist_5k()

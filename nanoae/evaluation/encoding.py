@@ -7,13 +7,18 @@ NumPy, where metrics and plots work.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.data import ImageDataset
+from nanoae.models import VAE, Autoencoder
 
 
-def in_batches(function, data, batch_size: int = 1000):
+def in_batches(function: Callable[[Array], Any], data: ImageDataset | np.ndarray,
+               batch_size: int = 1000) -> Any:
     """``function(x)`` for consecutive batches x of ``data``'s rows, concatenated on the host.
 
     ``data``: an ImageDataset (rows scaled to [0, 1] on the device) or a host array (N, ...)
@@ -31,7 +36,8 @@ def in_batches(function, data, batch_size: int = 1000):
     return np.concatenate(results)
 
 
-def codes_and_reconstructions(model, data, batch_size: int = 1000):
+def codes_and_reconstructions(model: Autoencoder, data: ImageDataset | np.ndarray,
+                              batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """(z, x̂) for every row of ``data``: the codes and the reconstructions through them."""
     def encode_and_decode(x):
         z = model.encode(x)
@@ -39,6 +45,6 @@ def codes_and_reconstructions(model, data, batch_size: int = 1000):
     return in_batches(encode_and_decode, data, batch_size)
 
 
-def posterior_means(vae, data, batch_size: int = 1000) -> np.ndarray:
+def posterior_means(vae: VAE, data: ImageDataset | np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """μ(x) of q(z|x) for every row of ``data``."""
     return in_batches(lambda x: vae.encode(x)[0], data, batch_size)

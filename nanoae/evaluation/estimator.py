@@ -14,8 +14,10 @@ fitting, as many features as were fitted.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 try:
     from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -25,10 +27,10 @@ try:
 except ImportError:
     SKLEARN = False
 
-    class NotFittedError(ValueError, AttributeError):
+    class NotFittedError(ValueError, AttributeError):  # type: ignore[no-redef]
         """The estimator was used before ``fit``."""
 
-    class BaseEstimator:
+    class BaseEstimator:  # type: ignore[no-redef]
         """``get_params``/``set_params`` from the constructor's signature, as scikit-learn's."""
 
         @classmethod
@@ -48,11 +50,11 @@ except ImportError:
         def __repr__(self):
             return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
-    class TransformerMixin:
+    class TransformerMixin:  # type: ignore[no-redef]
         def fit_transform(self, X, y=None, **fit_params):
             return self.fit(X, y, **fit_params).transform(X)
 
-    class ClassNamePrefixFeaturesOutMixin:
+    class ClassNamePrefixFeaturesOutMixin:  # type: ignore[no-redef]
         def get_feature_names_out(self, input_features=None):
             check_is_fitted(self)
             prefix = type(self).__name__.lower()
@@ -87,14 +89,14 @@ except ImportError:
 PIXEL_EDGE = 1e-6          # float pixels may stray this far outside [0, 1] (MinMaxScaler's 1.0000000000000002)
 
 
-def validate(estimator, X, reset: bool, minimum_samples: int = 1) -> np.ndarray:
+def validate(estimator: Any, X: ArrayLike, reset: bool, minimum_samples: int = 1) -> np.ndarray:
     """X as a finite float64 (n_samples, n_features) array; ``reset`` records n_features_in_ (fit)."""
     if not reset:
         check_is_fitted(estimator)
     return validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_min_samples=minimum_samples)
 
 
-def validate_pixels(estimator, X, reset: bool, images: bool, minimum_samples: int = 1) -> np.ndarray:
+def validate_pixels(estimator: Any, X: ArrayLike, reset: bool, images: bool, minimum_samples: int = 1) -> np.ndarray:
     """``validate``, and with ``images=True`` pixels: integer values 0-255, scaled to [0, 1], or floats already
     in [0, 1] (within ``PIXEL_EDGE``), taken as they are.  Without it, integers are numbers like any other:
     nothing is scaled behind the user's back."""

@@ -11,12 +11,14 @@ Used by ``walk_back.py`` (the autoencoder) and ``walk_back_vae.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.evaluation.walk import steps_of
-from nanoae.layers import Identity, LeakyReLU, ReLU, Sigmoid, Tanh, TiedLinear
+from nanoae.layers import Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, TiedLinear
 
 
 @dataclass
@@ -32,17 +34,17 @@ class Gradient:
 
 # --- how numbers are shown and checked ---------------------------------------------------------------------
 
-def format_index(index) -> str:
+def format_index(index: tuple) -> str:
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
 
-def largest(value, count: int = 3) -> list:
+def largest(value: np.ndarray, count: int = 3) -> list:
     """Indices of the ``count`` entries of largest magnitude, largest first."""
     order = np.argsort(-np.abs(value).ravel(), kind="stable")[:count]
     return [np.unravel_index(int(i), value.shape) for i in order]
 
 
-def describe(value) -> str:
+def describe(value: np.ndarray) -> str:
     """'∈ R^(784×128)  ‖·‖ = 3.1e-03;  largest: [412, 17] -1.2e-04, …'."""
     shape = "×".join(str(n) for n in value.shape)
     space = f"R^{shape}" if value.ndim == 1 else f"R^({shape})"
@@ -55,7 +57,7 @@ def relative_error(analytic: float, numeric: float, floor: float = 1e-10) -> flo
     return abs(analytic - numeric) / max(abs(analytic) + abs(numeric), floor)
 
 
-def central_difference(loss_of, array, index, h: float = 1e-5) -> float:
+def central_difference(loss_of: Callable[[], float], array: Array, index: tuple, h: float = 1e-5) -> float:
     """∂L/∂array[index] by (4·D(h) − D(2h))/3 with D(h) = (L(θ + h) − L(θ − h))/2h: error O(h⁴)."""
     original = float(array[index])
 
@@ -69,12 +71,12 @@ def central_difference(loss_of, array, index, h: float = 1e-5) -> float:
     return (4 * difference(h) - difference(2 * h)) / 3
 
 
-def host(array) -> np.ndarray:
+def host(array: Array) -> np.ndarray:
     return backend.to_numpy(array).astype(np.float64).reshape(array.shape[1:] if array.shape[:1] == (1,)
                                                               and array.ndim > 1 else array.shape)
 
 
-def activation_rule(activation, pre: str, out: str) -> str:
+def activation_rule(activation: Layer | None, pre: str, out: str) -> str:
     """fₖ'(aₖ) as the lecture writes it, in the equation of δₖ."""
     if activation is None or isinstance(activation, Identity):
         return ""
@@ -94,12 +96,14 @@ def activation_rule(activation, pre: str, out: str) -> str:
 class Chain:
     """Dense steps (a Linear or tied layer and its activation) with the lecture's names for their vectors."""
 
-    def __init__(self, steps, names, inputs, weights, numbers, then):
+    def __init__(self, steps: list, names: list, inputs: list, weights: list, numbers: list,
+                 then: Callable[[Array], float] | None) -> None:
         self.steps, self.names, self.inputs, self.weights, self.numbers = steps, names, inputs, weights, numbers
         self.then = then                 # the loss as a function of this chain's output (the rest of the model)
 
-    def forward(self, h):
-        self.pre, self.out = [], []
+    def forward(self, h: Array) -> Array:
+        self.pre: list = []
+        self.out: list = []
         for linear, activation in self.steps:
             a = linear.forward(h)
             h = activation.forward(a) if activation is not None else a
@@ -107,7 +111,7 @@ class Chain:
             self.out.append(h)
         return h
 
-    def loss_from(self, j: int, value, at: str) -> float:
+    def loss_from(self, j: int, value: Array, at: str) -> float:
         """The loss with step j's pre-activation (at="a") or output (at="h") replaced by ``value``
         (j = −1, at="h": the chain's input)."""
         h = value
@@ -116,9 +120,9 @@ class Chain:
         for linear, activation in self.steps[j + 1:]:
             h = linear.forward(h)
             h = activation.forward(h) if activation is not None else h
-        return self.then(h)
+        return self.then(h)                                 # type: ignore[misc]  # set before any loss is asked for
 
-    def backward(self, d_out, record, output_symbol: str | None = None):
+    def backward(self, d_out: Array, record: Callable[[Gradient], None], output_symbol: str | None = None) -> Array:
         """From ∂L/∂(the chain's output) down to ∂L/∂(its input); every quantity goes to ``record``."""
         d_h = d_out
         for j in range(len(self.steps) - 1, -1, -1):
@@ -152,13 +156,14 @@ class Chain:
         copy_of = value.copy()
         return (copy_of, lambda: self.loss_from(j, copy_of, at))
 
-    def input_vector(self, value):
+    def input_vector(self, value: Array) -> tuple[Array, Callable[[], float]]:
         """The same for the chain's input (j = −1: every step runs)."""
         copy_of = value.copy()
         return (copy_of, lambda: self.loss_from(-1, copy_of, "h"))
 
 
-def dense_chain(sequential, first_number: int, first_input: str, names: list, then, tied_names: dict):
+def dense_chain(sequential: Any, first_number: int, first_input: str, names: list,
+                then: Callable[[Array], float] | None, tied_names: dict) -> Chain:
     """The Chain of a Sequential of dense steps; ``tied_names`` maps id(Linear) → its weight's name."""
     steps = steps_of(sequential)
     weights, numbers = [], []

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 
 from nanoae import backend
-from nanoae.data import BatchIterator
+from nanoae.backend import Array
+from nanoae.data import BatchIterator, ImageDataset
 from nanoae.functional import LOG_2PI, logsumexp
 from nanoae.losses import GaussianKLLoss
+from nanoae.models import VAE
 
 
-def importance_log_weights(model, x, k: int, chunk: int = 50):
+def importance_log_weights(model: VAE, x: Array, k: int, chunk: int = 50) -> Array:
     """log wᵢ for k posterior samples of every image in x: shape (k, B)."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"the number of importance samples k must be an integer ≥ 1, got {k!r}")
@@ -45,7 +47,7 @@ def importance_log_weights(model, x, k: int, chunk: int = 50):
     return xp.concatenate(weights, axis=0)
 
 
-def log_likelihood(model, dataset, k: int = 50, batch_size: int = 100) -> float:
+def log_likelihood(model: VAE, dataset: ImageDataset, k: int = 50, batch_size: int = 100) -> float:
     """The importance-weighted estimate of log p(x), averaged over the data set (nats per image)."""
     total = 0.0
     for x, _ in BatchIterator(dataset, batch_size, shuffle=False):
@@ -54,7 +56,7 @@ def log_likelihood(model, dataset, k: int = 50, batch_size: int = 100) -> float:
     return total / len(dataset)
 
 
-def elbo_terms(model, dataset, batch_size: int = 500) -> dict:
+def elbo_terms(model: VAE, dataset: ImageDataset, batch_size: int = 500) -> dict:
     """Reconstruction, analytic KL and −ELBO (one ε per image), nats per image."""
     kl_loss = GaussianKLLoss("batchmean", check_inputs=False)
     sums = {"reconstruction": 0.0, "kl": 0.0}

@@ -12,16 +12,18 @@ curve, trustworthiness), where scikit-learn is installed.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike            # host data: a NumPy array, or anything np.asarray takes
 
 
-def squared_error_per_image(x, x_hat) -> float:
+def squared_error_per_image(x: ArrayLike, x_hat: ArrayLike) -> float:
     x, x_hat = np.asarray(x, dtype=np.float64), np.asarray(x_hat, dtype=np.float64)
     if x.shape != x_hat.shape:
         raise ValueError(f"shapes differ: {x.shape} vs {x_hat.shape}")
     return float(((x - x_hat) ** 2).sum(axis=1).mean())
 
 
-def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5) -> float:
+def knn_accuracy(train_codes: ArrayLike, train_labels: ArrayLike, test_codes: ArrayLike, test_labels: ArrayLike,
+                 k: int = 5) -> float:
     train_codes, test_codes = np.asarray(train_codes, np.float64), np.asarray(test_codes, np.float64)
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
     if not 1 <= k <= len(train_codes):
@@ -42,7 +44,7 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5)
     return correct / len(test_codes)
 
 
-def psnr(clean, restored, peak: float = 1.0) -> float:
+def psnr(clean: ArrayLike, restored: ArrayLike, peak: float = 1.0) -> float:
     """Peak signal-to-noise ratio in dB, per image, averaged: 10·log10(peak² / MSE_image).
 
     An exact restoration (MSE 0) counts as 100 dB rather than infinity.
@@ -80,7 +82,7 @@ def _binary_labels(labels, who: str) -> np.ndarray:
     return labels.astype(bool)
 
 
-def roc_auc(scores, is_positive) -> float:
+def roc_auc(scores: ArrayLike, is_positive: ArrayLike) -> float:
     """Area under the ROC curve: the probability that a random positive outscores a random negative
     (ties count one half) — the Mann–Whitney U statistic over n₊·n₋, from average ranks."""
     scores, is_positive = np.asarray(scores, np.float64), _binary_labels(is_positive, "roc_auc")
@@ -95,7 +97,7 @@ def roc_auc(scores, is_positive) -> float:
     return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def roc_curve(scores, is_positive):
+def roc_curve(scores: ArrayLike, is_positive: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(false positive rates, true positive rates) as the threshold sweeps from high to low: one point per
     distinct score, after (0, 0).  Sorting once makes it O(n log n).  Needs finite scores, booleans (or 0/1)
     for labels, and both classes."""
@@ -122,7 +124,7 @@ def _pairwise_squared_distances(X) -> np.ndarray:
     return np.maximum(squared[:, None] + squared[None, :] - 2 * X @ X.T, 0)
 
 
-def trustworthiness(X, Z, k: int = 5) -> float:
+def trustworthiness(X: ArrayLike, Z: ArrayLike, k: int = 5) -> float:
     """How far the embedding Z keeps X's neighbourhoods (Venna & Kaski, 2001), in [0, 1]:
 
         T(k) = 1 − 2 / (n k (2n − 3k − 1)) · Σ_i Σ_{j ∈ U_i} (r(i, j) − k)

@@ -25,6 +25,7 @@ samples there are.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nanoae.evaluation.estimator import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                                          validate_pixels)
@@ -37,7 +38,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_components = n_components
         self.images = images
 
-    def fit(self, X, y=None) -> "PCA":
+    def fit(self, X: ArrayLike, y: object = None) -> "PCA":
         k = self.n_components
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"n_components must be a positive integer, got {k!r}")
@@ -65,18 +66,18 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _n_features_out(self) -> int:
         return self.n_components_
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         X = validate_pixels(self, X, reset=False, images=self.images)
         return np.concatenate([(X[i:i + CHUNK] - self.mean_) @ self.components_.T
                                for i in range(0, max(len(X), 1), CHUNK)])
 
-    def inverse_transform(self, Z) -> np.ndarray:
+    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.components_.shape[0]:
             raise ValueError(f"expected codes of shape (n, {self.components_.shape[0]}), got {Z.shape}")
         return (Z @ self.components_ + self.mean_) * getattr(self, "input_scale_", 1.0)     # on X's own scale
 
-    def score(self, X, y=None) -> float:
+    def score(self, X: ArrayLike, y: object = None) -> float:
         """−(mean over samples of Σ_features (x − x̂)²): higher is better, as scikit-learn's scorers want."""
         X_checked = validate_pixels(self, X, reset=False, images=self.images) * getattr(self, "input_scale_", 1.0)
         restored = self.inverse_transform(self.transform(X))

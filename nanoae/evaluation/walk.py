@@ -16,10 +16,12 @@ output of the layer's ``forward`` on the digit.
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.layers import Identity, LeakyReLU, ReLU, Sigmoid, Tanh, TiedLinear, dense_steps
 from nanoae.models import VAE, Autoencoder
 from nanoae.models.vae import LOGVAR_RANGE
@@ -27,7 +29,7 @@ from nanoae.models.vae import LOGVAR_RANGE
 _FUNCTION_NAMES = {ReLU: "ReLU", LeakyReLU: "LeakyReLU", Sigmoid: "σ", Tanh: "tanh", Identity: ""}
 
 
-def steps_of(sequential):
+def steps_of(sequential: Any) -> list:
     """[(linear layer, activation layer or None)] in order."""
     return dense_steps(sequential, "the walk")
 
@@ -90,7 +92,7 @@ def _format(rows) -> list:
     return lines
 
 
-def walk(model, x, first: int = 4, last: int = 2, eps=None) -> str:
+def walk(model: Autoencoder | VAE, x: Array, first: int = 4, last: int = 2, eps: Array | None = None) -> str:
     """The lecture's walk for one input ``x`` (a vector of D values in [0, 1]) through ``model``: a dense
     autoencoder, or a VAE (``eps``: its ε, drawn from the backend's generator if None)."""
     if isinstance(model, VAE):
@@ -111,7 +113,7 @@ def walk(model, x, first: int = 4, last: int = 2, eps=None) -> str:
     return "\n".join(lines)
 
 
-def vae_names(model) -> tuple:
+def vae_names(model: VAE) -> tuple:
     """(trunk names h1…hn, decoder names h(n+1)…, the decoder output's name): "s" (logits) or "x̂"."""
     trunk, decoder = steps_of(model.encoder), steps_of(model.decoder)
     n = len(trunk)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.evaluation.gradient_chain import (Gradient, central_difference, dense_chain, describe, format_index,
                                               host, largest, relative_error)
 from nanoae.evaluation.walk import chain_names, pad, shown_width, steps_of
@@ -76,8 +77,8 @@ class WalkBack:
 
 # --- the walk ------------------------------------------------------------------------------------------------
 
-def walk_back(model, x, loss: str = "mse", sgd_lr: float | None = None, adam_lr: float = 1e-3, checks: int = 2,
-              eps=None) -> WalkBack:
+def walk_back(model: Autoencoder | VAE, x: Array, loss: str = "mse", sgd_lr: float | None = None,
+              adam_lr: float = 1e-3, checks: int = 2, eps: Array | None = None) -> WalkBack:
     """The walk back for one input ``x`` (a vector of D values in [0, 1]) through ``model`` (float64).
 
     ``loss``: "mse" or "bce" for an autoencoder (a VAE's is its −ELBO); ``eps``: the VAE's ε (drawn if None).
@@ -121,7 +122,7 @@ def _autoencoder_walk(model, x, loss_name: str):
     def loss_of_output(x_hat):
         return float(loss.forward(x_hat, x))
 
-    tied = {}
+    tied: dict = {}
     encoder = dense_chain(model.encoder, 1, "x", names[:len(encoder_steps)], None, tied)
     decoder = dense_chain(model.decoder, len(encoder_steps) + 1, "z", names[len(encoder_steps):], loss_of_output,
                           tied)
@@ -131,7 +132,7 @@ def _autoencoder_walk(model, x, loss_name: str):
     d_x_hat = loss.backward()
     d = x.shape[1]
     rule = f"2(x̂ − x)/{d}" if loss_name == "mse" else f"(x̂ − x) / (x̂ ⊙ (1 − x̂)) / {d}"
-    gradients = []
+    gradients: list[Gradient] = []
     d_z = decoder.backward(d_x_hat, gradients.append, output_symbol=rule)
     gradients.append(Gradient("∂L/∂z", f"{decoder.weights[0]}ᵀ δ{decoder.numbers[0]}", host(d_z),
                               decoder.input_vector(encoder.out[-1]),

@@ -10,23 +10,26 @@ L is the −ELBO (β = 1) for that one ε; every number is the layers' own backw
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.evaluation.gradient_chain import Gradient, dense_chain, host
 from nanoae.evaluation.walk import steps_of, vae_names
 from nanoae.losses import GaussianKLLoss
-from nanoae.models.vae import LOGVAR_RANGE
+from nanoae.models.vae import LOGVAR_RANGE, VAE
 
 
-def vae_walk(model, x, eps):
+def vae_walk(model: VAE, x: Array, eps: Array | None) -> tuple[list, Callable, list]:
     """(the walk's gradients, the −ELBO of a model for this digit and ε, the header)."""
     trunk_names, decoder_names = vae_names(model)
     n, d = len(steps_of(model.encoder)), model.latent_size
     xp = backend.xp()
     eps = backend.randn(1, d) if eps is None else backend.asarray(backend.to_numpy(eps).reshape(1, d))
     kl_loss = GaussianKLLoss("batchmean")
-    tied = {}
+    tied: dict = {}
     decoder = dense_chain(model.decoder, n + 1, "z", decoder_names, None, tied)
     trunk = dense_chain(model.encoder, 1, "x", trunk_names, None, tied)
 

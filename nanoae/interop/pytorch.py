@@ -138,7 +138,8 @@ def to_torch(model) -> nn.Module:
     params = model.named_parameters()
     dtype = {np.dtype("float32"): torch.float32, np.dtype("float64"): torch.float64}[
         np.dtype(next(iter(params.values())).dtype)]
-    linears = {}
+    linears: dict = {}
+    module: nn.Module
     if isinstance(model, VAE):
         encoder = _torch_layer(model.encoder, dtype, linears)
         mu, logvar = _torch_layer(model.mu, dtype, linears), _torch_layer(model.logvar, dtype, linears)
@@ -157,7 +158,7 @@ def to_torch(model) -> nn.Module:
     with torch.no_grad():
         for name, value in params.items():
             state[torch_name(name)].copy_(torch.from_numpy(np.ascontiguousarray(backend.to_numpy(value))))
-    module.nanoae_config = dict(model.config)              # what from_torch rebuilds the model from
+    module.nanoae_config = dict(model.config)  # type: ignore[assignment]  # what from_torch rebuilds the model from
     return module
 
 

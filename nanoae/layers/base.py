@@ -27,17 +27,20 @@ so the lecture's column-vector ``W x + b`` is written ``x @ W.T + b``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from nanoae import backend
+from nanoae.backend import Array
 
 
 class Parameterized:
     """Parameters and their gradients by name, and the tree of sub-parts that hold more."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.params: dict = {}
         self.grads: dict = {}
 
-    def add_param(self, name: str, value) -> None:
+    def add_param(self, name: str, value: Array) -> None:
         """Register a parameter and its gradient buffer (zeros, same shape and device)."""
         self.params[name] = value
         self.grads[name] = backend.xp().zeros_like(value)
@@ -71,33 +74,33 @@ class Parameterized:
 class Layer(Parameterized):
     input_grad = True        # backward computes ∂L/∂x; a model turns it off on its first layer (data input)
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.cache = None
+        self.cache: Any = None
 
-    def __call__(self, x):
+    def __call__(self, x: Array) -> Array:
         return self.forward(x)
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         raise NotImplementedError
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         """dout = ∂L/∂out → ∂L/∂x (None where ``input_grad`` is off), adding ∂L/∂θ into ``grads``."""
         raise NotImplementedError
 
     # checks shared by every layer -----------------------------------------
-    def _cached(self):
+    def _cached(self) -> Any:
         """The forward cache, or a clear error when backward comes first."""
         if self.cache is None:
             raise RuntimeError(f"{self!r}: backward() called before forward(); "
                                "run forward on a batch first")
         return self.cache
 
-    def _check_dout(self, dout, expected_shape) -> None:
+    def _check_dout(self, dout: Array, expected_shape: tuple) -> None:
         backend.check_array(dout, self, "backward")
         if tuple(dout.shape) != tuple(expected_shape):
             raise ValueError(f"{self!r}.backward: dout has shape {tuple(dout.shape)}, "
                              f"but the forward output had shape {tuple(expected_shape)}")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}()"

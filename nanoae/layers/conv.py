@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from nanoae import backend
 from nanoae.initializers import he_uniform
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Array, Layer
 from nanoae.layers.im2col import col2im, im2col, output_size
 
 
 class _ConvBase(Layer):
-    def _check_input(self, x, channels: int):
+    def _check_input(self, x: Array, channels: int) -> None:
         backend.check_array(x, self, "forward")
         if x.ndim != 4 or x.shape[1] != channels:
             raise ValueError(f"{self!r}: expected x of shape (batch, {channels}, height, width), got {tuple(x.shape)}")
@@ -34,7 +34,8 @@ class _ConvBase(Layer):
 
 
 class Conv2d(_ConvBase):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0) -> None:
         super().__init__()
         if min(in_channels, out_channels, kernel_size, stride) < 1 or padding < 0:
             raise ValueError(f"Conv2d needs positive channels, kernel and stride and padding ≥ 0, got "
@@ -46,7 +47,7 @@ class Conv2d(_ConvBase):
         self.add_param("W", he_uniform(out_channels, fan_in, shape=(out_channels, in_channels, k, k)))   # (F, C, KH, KW)
         self.add_param("b", backend.xp().zeros(out_channels, dtype=backend.dtype()))
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self._check_input(x, self.in_channels)
         n, _, h, w = x.shape
         k, s, p = self.kernel_size, self.stride, self.padding
@@ -60,7 +61,7 @@ class Conv2d(_ConvBase):
         out += self.params["b"].reshape(-1, 1, 1, 1)
         return out.transpose(3, 0, 1, 2)                                        # (N, F, OH, OW)
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         columns, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, c = self.kernel_size, self.in_channels
@@ -73,14 +74,14 @@ class Conv2d(_ConvBase):
         dx = col2im(dcolumns.reshape(c, k, k, oh, ow, n), h, w, self.stride, self.padding)   # (C, H, W, N)
         return dx.transpose(3, 0, 1, 2)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Conv2d({self.in_channels}→{self.out_channels}, kernel {self.kernel_size}, "
                 f"stride {self.stride}, padding {self.padding})")
 
 
 class ConvTranspose2d(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                 output_padding: int = 0):
+                 output_padding: int = 0) -> None:
         super().__init__()
         if min(in_channels, out_channels, kernel_size, stride) < 1 or padding < 0:
             raise ValueError(f"ConvTranspose2d needs positive channels, kernel and stride and padding ≥ 0, got "
@@ -100,7 +101,7 @@ class ConvTranspose2d(_ConvBase):
             raise ValueError(f"{self!r}: input {axis} {size} gives an output {axis} of {out}")
         return out
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self._check_input(x, self.in_channels)
         n, _, h, w = x.shape
         oh, ow = self._output_size(h, "height"), self._output_size(w, "width")
@@ -112,7 +113,7 @@ class ConvTranspose2d(_ConvBase):
         out = out + self.params["b"].reshape(-1, 1, 1, 1)                        # output_padding: a longer kept region
         return out.transpose(3, 0, 1, 2)                                          # (N, C_out, OH, OW)
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         x_t, (n, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, self.out_channels, oh, ow))
         k, s, p = self.kernel_size, self.stride, self.padding
@@ -124,6 +125,6 @@ class ConvTranspose2d(_ConvBase):
         dx_t = self.params["W"].reshape(self.in_channels, -1) @ dcolumns          # product 2: (C_in, H·W·N)
         return dx_t.reshape(self.in_channels, h, w, n).transpose(3, 0, 1, 2)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"ConvTranspose2d({self.in_channels}→{self.out_channels}, kernel {self.kernel_size}, "
                 f"stride {self.stride}, padding {self.padding}, output_padding {self.output_padding})")

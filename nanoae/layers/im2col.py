@@ -21,6 +21,7 @@ the padding.
 from __future__ import annotations
 
 from nanoae import backend
+from nanoae.backend import Array
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int, where: str, axis: str) -> int:
@@ -34,7 +35,7 @@ def output_size(size: int, kernel: int, stride: int, padding: int, where: str, a
     return span // stride + 1
 
 
-def im2col(x, kh: int, kw: int, stride: int, padding: int, oh: int, ow: int):
+def im2col(x: Array, kh: int, kw: int, stride: int, padding: int, oh: int, ow: int) -> Array:
     """x (C, H, W, N) → cols (C, KH, KW, OH, OW, N)."""
     xp = backend.xp()
     c, n = x.shape[0], x.shape[3]
@@ -47,7 +48,7 @@ def im2col(x, kh: int, kw: int, stride: int, padding: int, oh: int, ow: int):
     return cols
 
 
-def col2im(cols, h: int, w: int, stride: int, padding: int):
+def col2im(cols: Array, h: int, w: int, stride: int, padding: int) -> Array:
     """cols (C, KH, KW, OH, OW, N) → (C, H, W, N), summing overlaps: the adjoint of im2col."""
     xp = backend.xp()
     c, kh, kw, oh, ow, n = cols.shape

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from nanoae import backend
 from nanoae.initializers import initialize
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Array, Layer
 
 
 class Linear(Layer):
-    def __init__(self, in_features: int, out_features: int, init: str = "xavier_uniform"):
+    def __init__(self, in_features: int, out_features: int, init: str = "xavier_uniform") -> None:
         super().__init__()
         if int(in_features) < 1 or int(out_features) < 1:
             raise ValueError(f"Linear needs positive sizes, got in={in_features}, out={out_features}")
@@ -25,7 +25,7 @@ class Linear(Layer):
         self.add_param("W", initialize(init, self.out_features, self.in_features))   # (out, in)
         self.add_param("b", backend.xp().zeros(self.out_features, dtype=backend.dtype()))  # (out,)
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self._check_input(x)
         self.cache = x
         return x @ self.params["W"].T + self.params["b"]               # (B, out)
@@ -39,7 +39,7 @@ class Linear(Layer):
             return None
         return dout @ self.params["W"]                                  # ∂L/∂x = dout W:  (B, in)
 
-    def _check_input(self, x):
+    def _check_input(self, x: Array) -> None:
         backend.check_array(x, self, "forward")
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"{self!r}: expected x of shape (batch, {self.in_features}), "
@@ -48,5 +48,5 @@ class Linear(Layer):
             raise TypeError(f"{self!r}: x is {x.dtype} but the weights are {self.params['W'].dtype}; "
                             f"cast x with x.astype(...) or build the model under that dtype")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Linear({self.in_features}→{self.out_features})"

@@ -12,11 +12,11 @@ Parameters are named by branch: ``"0.W"``, ``"1.0.W"``, …
 """
 from __future__ import annotations
 
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Array, Layer
 
 
 class Parallel(Layer):
-    def __init__(self, *branches: Layer):
+    def __init__(self, *branches: Layer) -> None:
         super().__init__()
         if not branches or not all(isinstance(branch, Layer) for branch in branches):
             raise TypeError("Parallel takes one or more layers (its branches)")
@@ -25,7 +25,7 @@ class Parallel(Layer):
     def children(self) -> dict:
         return {str(i): branch for i, branch in enumerate(self.branches)}
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self.cache = True
         y = self.branches[0].forward(x)
         for branch in self.branches[1:]:
@@ -36,7 +36,7 @@ class Parallel(Layer):
             y = y + out
         return y
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         self._cached()
         dx = None
         for branch in self.branches:
@@ -55,5 +55,5 @@ class Parallel(Layer):
         for branch in self.branches:
             branch.input_grad = bool(value)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parallel(" + ", ".join(repr(branch) for branch in self.branches) + ")"

@@ -11,18 +11,18 @@ Their backward is the reverse reshape.
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Array, Layer
 from nanoae.layers.im2col import col2im, im2col, output_size
 
 
 class MaxPool2d(Layer):
-    def __init__(self, kernel_size: int, stride: int | None = None):
+    def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride or kernel_size
         if self.kernel_size < 1 or self.stride < 1:
             raise ValueError(f"MaxPool2d needs a positive kernel and stride, got {kernel_size}, {stride}")
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         backend.check_array(x, self, "forward")
         if x.ndim != 4:
             raise ValueError(f"{self!r}: expected x of shape (batch, channels, height, width), got {tuple(x.shape)}")
@@ -35,7 +35,7 @@ class MaxPool2d(Layer):
         self.cache = (argmax, (n, c, h, w, oh, ow))
         return windows.max(axis=0).reshape(oh, ow, n, c).transpose(2, 3, 0, 1)   # (N, C, OH, OW)
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array:
         argmax, (n, c, h, w, oh, ow) = self._cached()
         self._check_dout(dout, (n, c, oh, ow))
         k = self.kernel_size
@@ -45,47 +45,47 @@ class MaxPool2d(Layer):
         dx = col2im(routed.reshape(1, k, k, oh, ow, n * c), h, w, self.stride, 0)   # (1, H, W, N·C)
         return dx.reshape(h, w, n, c).transpose(2, 3, 0, 1)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"MaxPool2d(kernel {self.kernel_size}, stride {self.stride})"
 
 
 class Flatten(Layer):
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         backend.check_array(x, self, "forward")
         self.cache = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array:
         shape = self._cached()
         self._check_dout(dout, (shape[0], _size(shape[1:])))
         return dout.reshape(shape)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Flatten()"
 
 
 class Unflatten(Layer):
-    def __init__(self, *shape: int):
+    def __init__(self, *shape: int) -> None:
         super().__init__()
         self.shape = tuple(int(n) for n in shape)
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         backend.check_array(x, self, "forward")
         if x.ndim != 2 or x.shape[1] != _size(self.shape):
             raise ValueError(f"{self!r}: expected x of shape (batch, {_size(self.shape)}), got {tuple(x.shape)}")
         self.cache = x.shape
         return x.reshape(x.shape[0], *self.shape)
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array:
         shape = self._cached()
         self._check_dout(dout, (shape[0], *self.shape))
         return dout.reshape(shape)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Unflatten{self.shape}"
 
 
-def _size(shape) -> int:
+def _size(shape: tuple) -> int:
     """The number of entries in an array of this shape."""
     total = 1
     for n in shape:

@@ -20,13 +20,13 @@ Parameters are named by position: ``"0.W"``, ``"0.b"``, ``"2.W"``, ...
 from __future__ import annotations
 
 from nanoae.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Array, Layer
 from nanoae.layers.linear import Linear
 from nanoae.layers.tied import TiedLinear
 
 
 class Sequential(Layer):
-    def __init__(self, *layers: Layer):
+    def __init__(self, *layers: Layer) -> None:
         super().__init__()
         for layer in layers:
             if not isinstance(layer, Layer):
@@ -36,13 +36,13 @@ class Sequential(Layer):
     def children(self) -> dict:
         return {str(i): layer for i, layer in enumerate(self.layers)}
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self.cache = True                 # marks that a forward has run
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         if self._cached() == "used":
             raise RuntimeError(f"{self!r}: backward() called twice after one forward(), which would add every "
                                "gradient in again; run forward again first")
@@ -65,16 +65,16 @@ class Sequential(Layer):
         if first is not None:
             first.input_grad = bool(value)
 
-    def _first_with_parameters(self):
+    def _first_with_parameters(self) -> Layer | None:
         return next((layer for layer in self.layers if layer.named_parameters()), None)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Layer:
         return self.layers[index]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.layers)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Sequential(" + ", ".join(repr(layer) for layer in self.layers) + ")"
 
 
@@ -83,7 +83,7 @@ def dense_steps(sequential: Sequential, who: str) -> list:
     equations hk = f(Wk hk-1 + bk) have.  ``who`` (e.g. "the walk") names the caller in the error for
     anything else."""
     from_layers = (Identity, LeakyReLU, ReLU, Sigmoid, Tanh)
-    steps = []
+    steps: list[list] = []
     for layer in sequential.layers:
         if isinstance(layer, (Linear, TiedLinear)):
             steps.append([layer, None])

@@ -12,12 +12,12 @@ which therefore collects gradient from both uses:
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.layers.base import Layer
+from nanoae.layers.base import Array, Layer
 from nanoae.layers.linear import Linear
 
 
 class TiedLinear(Layer):
-    def __init__(self, source: Linear):
+    def __init__(self, source: Linear) -> None:
         super().__init__()
         if not isinstance(source, Linear):
             raise TypeError(f"TiedLinear ties to a Linear layer, got {type(source).__name__}")
@@ -25,14 +25,14 @@ class TiedLinear(Layer):
         self.in_features, self.out_features = source.out_features, source.in_features
         self.add_param("b", backend.xp().zeros(self.out_features, dtype=backend.dtype()))
 
-    def forward(self, h):
+    def forward(self, h: Array) -> Array:
         backend.check_array(h, self, "forward")
         if h.ndim != 2 or h.shape[1] != self.in_features:
             raise ValueError(f"{self!r}: expected input of shape (batch, {self.in_features}), got {tuple(h.shape)}")
         self.cache = h
         return h @ self.source.params["W"] + self.params["b"]                # (B, in of the source)
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         h = self._cached()
         self._check_dout(dout, (h.shape[0], self.out_features))
         self.source.grads["W"] += h.T @ dout                                  # (out, in) of the source
@@ -41,5 +41,5 @@ class TiedLinear(Layer):
             return None
         return dout @ self.source.params["W"].T                               # (B, in_features)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"TiedLinear({self.in_features}→{self.out_features}, Wᵀ of {self.source!r})"

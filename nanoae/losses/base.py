@@ -10,7 +10,10 @@ feature i, of B samples with D features each) are reduced by ``reduction``:
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from nanoae import backend
+from nanoae.backend import Array
 
 REDUCTIONS = ("mean", "batchmean", "sum")
 
@@ -21,7 +24,7 @@ def check_reduction(reduction: str) -> str:
     return reduction
 
 
-def reduce(terms, reduction: str):
+def reduce(terms: Array, reduction: str) -> Array:
     """Reduce per-element terms ℓ of shape (B, ...) to the scalar L."""
     if reduction == "mean":
         return terms.mean()
@@ -29,7 +32,7 @@ def reduce(terms, reduction: str):
     return total / terms.shape[0] if reduction == "batchmean" else total
 
 
-def reduction_scale(shape, reduction: str) -> float:
+def reduction_scale(shape: tuple, reduction: str) -> float:
     """∂L/∂ℓ_bi, the same for every element: 1/(B·D), 1/B or 1."""
     if reduction == "mean":
         count = 1
@@ -39,7 +42,7 @@ def reduction_scale(shape, reduction: str) -> float:
     return 1.0 / shape[0] if reduction == "batchmean" else 1.0
 
 
-def check_pair(pred, target, where: str) -> None:
+def check_pair(pred: Array, target: Array, where: str) -> None:
     """Both arrays on the active backend, the same shape, at least one sample."""
     backend.check_array(pred, where)
     backend.check_array(target, where)
@@ -50,14 +53,14 @@ def check_pair(pred, target, where: str) -> None:
         raise ValueError(f"{where}: expected a batch of shape (B, ...) with B ≥ 1, got {tuple(pred.shape)}")
 
 
-def check_finite(where: str, **arrays) -> None:
+def check_finite(where: str, **arrays: Array) -> None:
     xp = backend.xp()
     for label, array in arrays.items():
         if not bool(xp.isfinite(array).all()):
             raise ValueError(f"{where}: {label} contains NaN or Inf")
 
 
-def check_unit_interval(where: str, **arrays) -> None:
+def check_unit_interval(where: str, **arrays: Array) -> None:
     for label, array in arrays.items():
         if not bool(((array >= 0) & (array <= 1)).all()):
             low, high = float(array.min()), float(array.max())
@@ -67,18 +70,23 @@ def check_unit_interval(where: str, **arrays) -> None:
 class Loss:
     """Base class: keeps the forward cache and checks ``backward`` comes after it."""
 
-    def __init__(self, reduction: str = "mean", check_inputs: bool = True):
+    # Every loss defines forward(...) -> L and backward(...) -> ∂L/∂input; the arguments differ
+    # (a decoder likelihood's forward takes (s, x)), so the base class only declares them.
+    forward: Callable[..., Any]
+    backward: Callable[..., Any]
+
+    def __init__(self, reduction: str = "mean", check_inputs: bool = True) -> None:
         self.reduction = check_reduction(reduction)
         self.check_inputs = check_inputs
-        self.cache = None
+        self.cache: Any = None
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: Array) -> Array:
         return self.forward(*inputs)
 
-    def _cached(self):
+    def _cached(self) -> Any:
         if self.cache is None:
             raise RuntimeError(f"{type(self).__name__}: backward() called before forward()")
         return self.cache
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(reduction={self.reduction!r})"

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from nanoae import backend
 from nanoae.functional import bce_with_logits_terms, sigmoid
-from nanoae.losses.base import Loss, check_finite, check_pair, check_unit_interval, reduce, reduction_scale
+from nanoae.losses.base import Array, Loss, check_finite, check_pair, check_unit_interval, reduce, reduction_scale
 
 
 class BCELoss(Loss):
-    def forward(self, pred, target):
+    def forward(self, pred: Array, target: Array) -> Array:
         if self.check_inputs:
             check_pair(pred, target, "BCELoss")
             check_finite("BCELoss", prediction=pred, target=target)
@@ -35,13 +35,13 @@ class BCELoss(Loss):
         terms = -(target * xp.log(p) + (1 - target) * xp.log(1 - p))
         return reduce(terms, self.reduction)
 
-    def backward(self, dloss=1.0):
+    def backward(self, dloss: float = 1.0) -> Array:
         p, target = self._cached()
         return (p - target) / (p * (1 - p)) * (reduction_scale(p.shape, self.reduction) * dloss)
 
 
 class BCEWithLogitsLoss(Loss):
-    def forward(self, logits, target):
+    def forward(self, logits: Array, target: Array) -> Array:
         if self.check_inputs:
             check_pair(logits, target, "BCEWithLogitsLoss")
             check_finite("BCEWithLogitsLoss", logits=logits, target=target)
@@ -49,6 +49,6 @@ class BCEWithLogitsLoss(Loss):
         self.cache = (logits, target)
         return reduce(bce_with_logits_terms(logits, target), self.reduction)
 
-    def backward(self, dloss=1.0):
+    def backward(self, dloss: float = 1.0) -> Array:
         logits, target = self._cached()
         return (sigmoid(logits) - target) * (reduction_scale(logits.shape, self.reduction) * dloss)   # σ(s) − x

@@ -11,14 +11,14 @@ over the batch — nats per image, as in the ELBO.
 from __future__ import annotations
 
 from nanoae import backend
-from nanoae.losses.base import Loss, check_finite, check_pair, reduce, reduction_scale
+from nanoae.losses.base import Array, Loss, check_finite, check_pair, reduce, reduction_scale
 
 
 class GaussianKLLoss(Loss):
-    def __init__(self, reduction: str = "batchmean", check_inputs: bool = True):
+    def __init__(self, reduction: str = "batchmean", check_inputs: bool = True) -> None:
         super().__init__(reduction, check_inputs)
 
-    def forward(self, mu, logvar):
+    def forward(self, mu: Array, logvar: Array) -> Array:
         if self.check_inputs:
             check_pair(mu, logvar, "GaussianKLLoss")
             check_finite("GaussianKLLoss", mu=mu, logvar=logvar)
@@ -26,7 +26,7 @@ class GaussianKLLoss(Loss):
         self.cache = (mu, var)
         return reduce(-0.5 * (1 + logvar - mu * mu - var), self.reduction)
 
-    def backward(self, dloss=1.0):
+    def backward(self, dloss: float = 1.0) -> tuple[Array, Array]:
         """Returns (∂L/∂μ, ∂L/∂log σ²)."""
         mu, var = self._cached()
         scale = reduction_scale(mu.shape, self.reduction) * dloss

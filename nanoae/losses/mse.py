@@ -7,11 +7,11 @@
 """
 from __future__ import annotations
 
-from nanoae.losses.base import Loss, check_finite, check_pair, reduce, reduction_scale
+from nanoae.losses.base import Array, Loss, check_finite, check_pair, reduce, reduction_scale
 
 
 class MSELoss(Loss):
-    def forward(self, pred, target):
+    def forward(self, pred: Array, target: Array) -> Array:
         if self.check_inputs:
             check_pair(pred, target, "MSELoss")
             check_finite("MSELoss", prediction=pred, target=target)
@@ -19,6 +19,6 @@ class MSELoss(Loss):
         self.cache = diff
         return reduce(diff * diff, self.reduction)
 
-    def backward(self, dloss=1.0):
+    def backward(self, dloss: float = 1.0) -> Array:
         diff = self._cached()
         return diff * (2.0 * reduction_scale(diff.shape, self.reduction) * dloss)

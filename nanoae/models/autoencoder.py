@@ -8,6 +8,7 @@ memory, treating its input as data) is in ``base.py``.
 """
 from __future__ import annotations
 
+from nanoae.backend import Array
 from nanoae.layers.base import Layer
 from nanoae.models.base import Model
 
@@ -20,25 +21,25 @@ class Autoencoder(Model):
     def children(self) -> dict:
         return {"encoder": self.encoder, "decoder": self.decoder}
 
-    def encode(self, x):
+    def encode(self, x: Array) -> Array:
         """z = f_enc(x)                                   # (B, code size)"""
         return self.encoder.forward(x)
 
-    def decode(self, z):
+    def decode(self, z: Array) -> Array:
         """x̂ = f_dec(z)                                  # (B, features)"""
         return self.decoder.forward(z)
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         """x̂ = f_dec(f_enc(x)), keeping both caches for backward."""
         self.cache = True
         return self.decode(self.encode(x))
 
     reconstruct = forward
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         """dout = ∂L/∂x̂ → ∂L/∂x (None while ``input_grad`` is off), filling every parameter's gradient."""
         self._cached()
         return self.encoder.backward(self.decoder.backward(dout))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Autoencoder(encoder={self.encoder!r}, decoder={self.decoder!r})"

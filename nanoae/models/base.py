@@ -18,11 +18,14 @@ When it is built:
 """
 from __future__ import annotations
 
+from nanoae.backend import Array
 from nanoae.layers.base import Layer
 from nanoae.parameters import FlatParameters
 
 
 class Model(Layer):
+    encoder: Layer                                # every model has one, set by the subclass
+
     def __init__(self, config: dict | None = None):
         """Subclasses set their layers as attributes first, then call this."""
         super().__init__()
@@ -31,13 +34,13 @@ class Model(Layer):
         self.input_grad = False
 
     @property
-    def theta(self):
+    def theta(self) -> Array:
         """θ ∈ R^P: every parameter, one after another (``named_parameters`` order).  Writing into it
         writes the layers' weights."""
         return self.storage.params
 
     @property
-    def grad(self):
+    def grad(self) -> Array:
         """g = ∂L/∂θ ∈ R^P, in θ's order: what the last backward filled in."""
         return self.storage.grads
 

@@ -19,11 +19,13 @@ first convolution's kernel, of shape (c1, 1, 4, 4).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nanoae.layers import Conv2d, ConvTranspose2d, Flatten, Linear, ReLU, Sequential, Sigmoid, Unflatten
 from nanoae.models.autoencoder import Autoencoder
 
 
-def conv_autoencoder(code_size: int = 2, channels=(16, 32)) -> Autoencoder:
+def conv_autoencoder(code_size: int = 2, channels: Sequence[int] = (16, 32)) -> Autoencoder:
     c1, c2 = (int(c) for c in channels)
     if isinstance(code_size, bool) or not isinstance(code_size, int) or code_size < 1 or min(c1, c2) < 1:
         raise ValueError(f"conv_autoencoder needs a positive code size and channels, got {code_size}, {channels}")

@@ -19,31 +19,33 @@ With ``tied=True`` the decoder reuses the encoder's weights transposed
 """
 from __future__ import annotations
 
-from nanoae.layers import Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, TiedLinear
+from collections.abc import Sequence
+
+from nanoae.layers import Identity, Layer, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, TiedLinear
 from nanoae.models.autoencoder import Autoencoder
 
 LECTURE_SIZES = (784, 128, 64, 2)
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
 
 
-def _activation(name: str):
+def _activation(name: str) -> Layer:
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[name]()
 
 
-def check_sizes(sizes) -> list[int]:
+def check_sizes(sizes: Sequence[int]) -> list[int]:
     sizes = list(sizes)
     if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
         raise ValueError(f"sizes must be a list of at least two positive integers, got {sizes}")
     return sizes
 
 
-def mlp(sizes, hidden: str = "relu", output: str = "identity") -> Sequential:
+def mlp(sizes: Sequence[int], hidden: str = "relu", output: str = "identity") -> Sequential:
     """Linear layers between consecutive sizes, ``hidden`` activations between them, ``output`` last."""
     sizes = check_sizes(sizes)
     _activation(hidden), _activation(output)             # unknown names fail here, even when unused
-    layers = []
+    layers: list[Layer] = []
     for k, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         activation = hidden if k < len(sizes) - 2 else output
         layers.append(Linear(n_in, n_out, init="he_normal" if activation == "relu" else "xavier_uniform"))
@@ -54,7 +56,7 @@ def mlp(sizes, hidden: str = "relu", output: str = "identity") -> Sequential:
 
 def _tied_decoder(encoder: Sequential, hidden: str, output: str) -> Sequential:
     linears = [layer for layer in encoder.layers if isinstance(layer, Linear)]
-    layers = []
+    layers: list[Layer] = []
     for k, source in enumerate(reversed(linears)):
         layers.append(TiedLinear(source))
         activation = hidden if k < len(linears) - 1 else output
@@ -63,7 +65,8 @@ def _tied_decoder(encoder: Sequential, hidden: str, output: str) -> Sequential:
     return Sequential(*layers)
 
 
-def dense_autoencoder(sizes, hidden: str = "relu", output: str = "sigmoid", tied: bool = False) -> Autoencoder:
+def dense_autoencoder(sizes: Sequence[int], hidden: str = "relu", output: str = "sigmoid",
+                      tied: bool = False) -> Autoencoder:
     """Encoder sizes[0] → … → sizes[-1] (linear code) and the mirrored decoder back to sizes[0]."""
     sizes = check_sizes(sizes)
     encoder = mlp(sizes, hidden, output="identity")

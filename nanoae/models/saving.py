@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from nanoae import backend
 from nanoae.files import atomic_write, check_weights, json_entry, read_npz
 from nanoae.limits import MAX_PARAMETERS
+from nanoae.models.autoencoder import Autoencoder
+from nanoae.models.base import Model
 from nanoae.models.conv import conv_autoencoder
 from nanoae.models.dense import ACTIVATIONS, dense_autoencoder
-from nanoae.models.vae import vae_from_config
+from nanoae.models.vae import VAE, vae_from_config
 from nanoae.schema import MODEL_CONFIG, validate
 
 CONFIG_KEY = "__config__"
@@ -38,7 +41,7 @@ class ModelFileError(ValueError):
     """A saved model file is missing, corrupt, or does not match the model."""
 
 
-def from_config(config: dict):
+def from_config(config: dict) -> Autoencoder | VAE:
     """Rebuild a model (autoencoder or VAE) from the ``config`` it was saved with."""
     if config.get("arch") == "vae":
         return vae_from_config(config)
@@ -49,14 +52,14 @@ def from_config(config: dict):
     return dense_autoencoder(config["sizes"], config["hidden"], config["output"], config["tied"])
 
 
-def save_model(model, path) -> None:
+def save_model(model: Model, path: str | Path) -> None:
     """Write ``model`` (one built by nanoae's builders: it carries the ``config`` that rebuilds it) to ``path``."""
     if not isinstance(getattr(model, "config", None), dict) or model.config.get("arch") not in MODEL_CONFIG.kinds:
         raise TypeError(f"save_model saves the models nanoae's builders make (dense_autoencoder, conv_autoencoder, "
                         f"dense_vae and their presets), which carry the configuration that rebuilds them; a "
                         f"{type(model).__name__} has none — save its weights with np.savez(path, "
                         f"**{{name: nanoae.backend.to_numpy(w) for name, w in model.named_parameters().items()}})")
-    arrays = {name: backend.to_numpy(value) for name, value in model.named_parameters().items()}
+    arrays: dict[str, Any] = {name: backend.to_numpy(value) for name, value in model.named_parameters().items()}
     arrays[CONFIG_KEY] = np.array(json.dumps(model.config))
     try:
         with atomic_write(path) as f:
@@ -67,11 +70,11 @@ def save_model(model, path) -> None:
         raise
 
 
-def _is_int(value, low: int = 1) -> bool:
+def _is_int(value: object, low: int = 1) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
 
 
-def _check_setting(config: dict, key: str, accept, expected: str) -> None:
+def _check_setting(config: dict, key: str, accept: Callable[[Any], bool], expected: str) -> None:
     if key not in config:
         raise ValueError(f"the configuration has no {key!r}")
     try:
@@ -82,12 +85,12 @@ def _check_setting(config: dict, key: str, accept, expected: str) -> None:
         raise ValueError(f"the configuration's {key!r} should be {expected}, found {config[key]!r:.80}")
 
 
-def _dense_count(sizes) -> int:
+def _dense_count(sizes: list[int]) -> int:
     """Weights and biases of Linear layers between consecutive sizes."""
     return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
 
-def _sizes_ok(value) -> bool:
+def _sizes_ok(value: object) -> bool:
     return isinstance(value, list) and len(value) >= 2 and all(_is_int(n) for n in value)
 
 
@@ -118,7 +121,7 @@ def parameter_count(config: dict) -> int:
         + int(learned_variance)
 
 
-def load_model(path):
+def load_model(path: str | Path) -> Autoencoder | VAE:
     """Rebuild the model saved at ``path`` (on the active backend and dtype), every part of the file checked."""
     path = Path(path)
     arrays = read_npz(path, ModelFileError, "nanoae model file")

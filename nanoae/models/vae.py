@@ -28,8 +28,12 @@ variance, ``likelihood.logvar``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from nanoae import backend
-from nanoae.layers import Linear
+from nanoae.backend import Array
+from nanoae.layers import Layer, Linear
 from nanoae.models.base import Model
 from nanoae.models.decoder_likelihoods import BernoulliLikelihood, GaussianLikelihood
 from nanoae.models.dense import check_sizes, mlp
@@ -38,7 +42,8 @@ LOGVAR_RANGE = (-30.0, 20.0)
 
 
 class VAE(Model):
-    def __init__(self, trunk, mu_head: Linear, logvar_head: Linear, decoder, likelihood, config=None):
+    def __init__(self, trunk: Layer, mu_head: Linear, logvar_head: Linear, decoder: Layer,
+                 likelihood: BernoulliLikelihood | GaussianLikelihood, config: dict | None = None) -> None:
         self.encoder, self.mu, self.logvar, self.decoder = trunk, mu_head, logvar_head, decoder
         self.likelihood = likelihood
         self.latent_size = mu_head.out_features
@@ -48,7 +53,7 @@ class VAE(Model):
         return {"encoder": self.encoder, "mu": self.mu, "logvar": self.logvar,
                 "decoder": self.decoder, "likelihood": self.likelihood}
 
-    def encode(self, x):
+    def encode(self, x: Array) -> tuple[Array, Array]:
         """(μ, log σ²) of q(z|x), each (B, d)."""
         h = self.encoder.forward(x)
         raw = self.logvar.forward(h)
@@ -56,7 +61,7 @@ class VAE(Model):
         self._logvar_inside = (raw > low) & (raw < high)
         return self.mu.forward(h), backend.xp().clip(raw, low, high)
 
-    def reparameterize(self, mu, logvar, eps=None):
+    def reparameterize(self, mu: Array, logvar: Array, eps: Array | None = None) -> Array:
         """z = μ + σ ⊙ ε with ε ~ N(0, I) from the backend's generator (or the ε given)."""
         if eps is None:
             eps = backend.randn(*mu.shape).astype(mu.dtype)
@@ -65,24 +70,24 @@ class VAE(Model):
         sigma = backend.xp().exp(0.5 * logvar)
         return mu + sigma * eps, eps, sigma
 
-    def forward(self, x, eps=None):
+    def forward(self, x: Array, eps: Array | None = None) -> Array:
         """The decoder's output for a sampled z: logits (Bernoulli) or the mean image (Gaussian)."""
         mu, logvar = self.encode(x)
         z, eps, sigma = self.reparameterize(mu, logvar, eps)
         self.cache = (mu, logvar, eps, sigma)
         return self.decoder.forward(z)
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array | None:
         """dout = ∂L/∂(decoder output) → ∂L/∂x (None while ``input_grad`` is off)."""
         return self.backward_from_latent(*self.backward_to_latent(dout))
 
-    def backward_to_latent(self, dout):
+    def backward_to_latent(self, dout: Array) -> tuple[Array, Array]:
         """dout → (∂L/∂μ, ∂L/∂log σ²) through the decoder and the sampling step z = μ + σ ε."""
         _, _, eps, sigma = self._cached()
         dz = self.decoder.backward(dout)                               # (B, d)
         return dz, dz * eps * (0.5 * sigma)                            # ∂z/∂μ = 1,  ∂z/∂log σ² = ε ⊙ ½σ
 
-    def backward_from_latent(self, dmu, dlogvar):
+    def backward_from_latent(self, dmu: Array, dlogvar: Array) -> Array | None:
         """(∂L/∂μ, ∂L/∂log σ²) → ∂L/∂x, through the two heads and the trunk."""
         self._cached()
         dlogvar = dlogvar * self._logvar_inside                         # the clamp's derivative
@@ -90,37 +95,38 @@ class VAE(Model):
         return self.encoder.backward(dh)
 
     @property
-    def latent(self):
+    def latent(self) -> tuple[Array, Array]:
         """(μ, log σ²) of the last forward."""
         mu, logvar, _, _ = self._cached()
         return mu, logvar
 
-    def decode(self, z):
+    def decode(self, z: Array) -> Array:
         """The mean image E[x|z] for codes z, (B, D) in [0, 1]."""
         return self.likelihood.mean(self.decoder.forward(z))
 
-    def sample(self, n: int):
+    def sample(self, n: int) -> Array:
         """n new images: z ~ N(0, I) from the prior, decoded to their mean image."""
         if n < 1:
             raise ValueError(f"number of samples must be ≥ 1, got {n}")
         return self.decode(backend.randn(n, self.latent_size))
 
-    def reconstruct(self, x):
+    def reconstruct(self, x: Array) -> Array:
         """x̂ = E[x | z = μ(x)]: the reconstruction through the posterior mean."""
         mu, _ = self.encode(x)
         return self.decode(mu)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"VAE(encoder={self.encoder!r}, mu={self.mu!r}, logvar={self.logvar!r}, "
                 f"decoder={self.decoder!r}, likelihood={self.likelihood!r})")
 
 
-def dense_vae(sizes, hidden: str = "relu", likelihood: str = "bernoulli", variance: float | None = None,
+def dense_vae(sizes: Sequence[int], hidden: str = "relu", likelihood: str = "bernoulli", variance: float | None = None,
               strict: bool = False) -> VAE:
     """sizes = [D, H1, …, Hn, d]: trunk D → … → Hn, heads Hn → d, decoder mirrored d → … → D."""
     sizes = check_sizes(sizes)
     if len(sizes) < 3:
         raise ValueError(f"a VAE needs at least [input, hidden, latent] sizes, got {sizes}")
+    model_likelihood: BernoulliLikelihood | GaussianLikelihood
     if likelihood == "bernoulli":
         decoder_output, model_likelihood = "identity", BernoulliLikelihood(strict)
     elif likelihood == "gaussian":
@@ -134,12 +140,12 @@ def dense_vae(sizes, hidden: str = "relu", likelihood: str = "bernoulli", varian
                mlp(sizes[::-1], hidden, output=decoder_output), model_likelihood, config)
 
 
-def lecture_vae(**options) -> VAE:
+def lecture_vae(**options: Any) -> VAE:
     """The lecture's 2-D latent: trunk 784 → 128 → 64, heads 64 → 2, decoder 2 → 64 → 128 → 784."""
     return dense_vae([784, 128, 64, 2], **options)
 
 
-def classic_vae(**options) -> VAE:
+def classic_vae(**options: Any) -> VAE:
     """The PyTorch examples VAE: 784 → 400, heads 400 → 20, decoder 20 → 400 → 784."""
     return dense_vae([784, 400, 20], **options)
 

@@ -13,13 +13,16 @@ rule, over all of θ in place, is ``nanoae/fast/updates.py``.)
 """
 from __future__ import annotations
 
+from typing import Any
+
 from nanoae import backend
-from nanoae.optim.base import Optimizer, finite
+from nanoae.backend import Array
+from nanoae.optim.base import LearningRate, Optimizer, finite
 
 
 class Adam(Optimizer):
-    def __init__(self, model, lr=1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 clip_norm: float | None = None):
+    def __init__(self, model: Any, lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, clip_norm: float | None = None) -> None:
         super().__init__(model, lr, clip_norm)
         beta1, beta2 = betas
         if not all(finite(beta) and 0 <= beta < 1 for beta in betas):
@@ -30,7 +33,7 @@ class Adam(Optimizer):
         self.add_state("m")
         self.add_state("v")
 
-    def update(self, param, grad, state, lr):
+    def update(self, param: Array, grad: Array, state: dict, lr: float) -> None:
         t, m, v = self.step_count + 1, state["m"], state["v"]
         m[...] = self.beta1 * m + (1 - self.beta1) * grad                 # m ← β1 m + (1 − β1) g
         v[...] = self.beta2 * v + (1 - self.beta2) * grad * grad          # v ← β2 v + (1 − β2) g²
@@ -39,13 +42,13 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    def __init__(self, model, lr=1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.01, clip_norm: float | None = None):
+    def __init__(self, model: Any, lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.01, clip_norm: float | None = None) -> None:
         super().__init__(model, lr, betas, eps, clip_norm)
         if not (finite(weight_decay) and weight_decay >= 0):
             raise ValueError(f"weight_decay must be ≥ 0 and finite, got {weight_decay!r}")
         self.weight_decay = weight_decay
 
-    def update(self, param, grad, state, lr):
+    def update(self, param: Array, grad: Array, state: dict, lr: float) -> None:
         param *= 1 - lr * self.weight_decay                   # θ ← θ (1 − ηλ)
         super().update(param, grad, state, lr)

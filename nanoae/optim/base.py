@@ -24,18 +24,23 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any, Callable, Union
 
 from nanoae import parameters
+from nanoae.backend import Array
 from nanoae.optim.clip import clip_grad_norm
 
 
-def finite(value) -> bool:
+def finite(value: object) -> bool:
     """Whether a hyper-parameter is a real, finite number (not inf, NaN, a bool or a string)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
+LearningRate = Union[float, Callable[[int], float]]     # a number, or a schedule: step -> learning rate
+
+
 class Optimizer:
-    def __init__(self, model, lr=1e-3, clip_norm: float | None = None):
+    def __init__(self, model: Any, lr: LearningRate = 1e-3, clip_norm: float | None = None) -> None:
         if not callable(lr) and not (finite(lr) and lr > 0):
             raise ValueError(f"learning rate must be positive and finite, got {lr!r}")
         if clip_norm is not None and not (finite(clip_norm) and clip_norm > 0):
@@ -76,6 +81,6 @@ class Optimizer:
             self.update(param, self.grads[name], self.state[name], lr)
         self.step_count += 1
 
-    def update(self, param, grad, state: dict, lr: float) -> None:
+    def update(self, param: Array, grad: Array, state: dict, lr: float) -> None:
         """The rule for one parameter: θ ← θ − (this optimizer's step), in place."""
         raise NotImplementedError

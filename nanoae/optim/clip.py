@@ -8,14 +8,15 @@ scaled by min(1, c / (‖g‖ + 1e-6)).
 from __future__ import annotations
 
 from nanoae import backend
+from nanoae.backend import Array
 
 
-def global_grad_norm(grads):
+def global_grad_norm(grads: list[Array]) -> Array:
     xp = backend.xp()
     return xp.sqrt(sum((g * g).sum() for g in grads))
 
 
-def clip_grad_norm(grads, max_norm: float):
+def clip_grad_norm(grads: list[Array], max_norm: float) -> Array:
     """Scale ``grads`` in place so their global norm is at most ``max_norm``; returns the norm before."""
     grads = list(grads)
     norm = global_grad_norm(grads)

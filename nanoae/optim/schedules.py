@@ -13,7 +13,7 @@ from nanoae.optim.base import finite
 class StepDecay:
     """η_t = η0 · γ^⌊t / step_size⌋."""
 
-    def __init__(self, lr: float, step_size: int, gamma: float = 0.1):
+    def __init__(self, lr: float, step_size: int, gamma: float = 0.1) -> None:
         if step_size < 1 or not (finite(lr) and lr > 0) or not (finite(gamma) and gamma > 0):
             raise ValueError(f"StepDecay needs a finite lr > 0, step_size ≥ 1 and a finite gamma > 0; "
                              f"got {lr}, {step_size}, {gamma}")
@@ -26,7 +26,7 @@ class StepDecay:
 class CosineDecay:
     """Linear warm-up to η0, then η_t = η_min + ½(η0 − η_min)(1 + cos(π·progress)); η_min after the end."""
 
-    def __init__(self, lr: float, total_steps: int, min_lr: float = 0.0, warmup_steps: int = 0):
+    def __init__(self, lr: float, total_steps: int, min_lr: float = 0.0, warmup_steps: int = 0) -> None:
         if total_steps < 1 or not (finite(lr) and lr > 0) or not (finite(min_lr) and min_lr >= 0) or not (
                 0 <= warmup_steps < total_steps):
             raise ValueError(f"CosineDecay needs a finite lr > 0, total_steps ≥ 1, a finite min_lr ≥ 0, "

@@ -10,12 +10,15 @@ form, ``nanoae/fast/updates.py``, does the same arithmetic in the same order.)
 """
 from __future__ import annotations
 
-from nanoae.optim.base import Optimizer, finite
+from typing import Any
+
+from nanoae.backend import Array
+from nanoae.optim.base import LearningRate, Optimizer, finite
 
 
 class SGD(Optimizer):
-    def __init__(self, model, lr=0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, clip_norm: float | None = None):
+    def __init__(self, model: Any, lr: LearningRate = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, clip_norm: float | None = None) -> None:
         super().__init__(model, lr, clip_norm)
         if not (finite(momentum) and 0 <= momentum < 1):
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
@@ -27,7 +30,7 @@ class SGD(Optimizer):
         if momentum:
             self.add_state("velocity")
 
-    def update(self, param, grad, state, lr):
+    def update(self, param: Array, grad: Array, state: dict, lr: float) -> None:
         g = grad + self.weight_decay * param if self.weight_decay else grad     # g + λθ
         if self.momentum:
             v = state["velocity"]

@@ -62,8 +62,9 @@ def plot_reconstructions(x, x_hat, labels, path, image_shape=(28, 28), n: int = 
 def manifold_grid(codes, n: int = 15, low: float = 1.0, high: float = 99.0):
     """A regular n×n grid over the central 98 % of the codes' range in each of the two dimensions."""
     codes = np.asarray(codes)
-    z1 = np.linspace(*np.percentile(codes[:, 0], [low, high]), n)
-    z2 = np.linspace(*np.percentile(codes[:, 1], [low, high]), n)[::-1]     # top row: largest z₂
+    z1 = np.linspace(*np.percentile(codes[:, 0], [low, high]), n)                # type: ignore[call-overload]
+    # top row: largest z₂
+    z2 = np.linspace(*np.percentile(codes[:, 1], [low, high]), n)[::-1]          # type: ignore[call-overload]
     grid = np.array([[a, b] for b in z2 for a in z1])                          # (n·n, 2), row-major
     return grid, z1, z2
 

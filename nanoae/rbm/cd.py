@@ -31,12 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.optim import SGD
 from nanoae.rbm.rbm import RBM
 from nanoae.training.progress import Progress
 
 
-def cd_gradient(rbm: RBM, v0, k: int = 1, sample_visible: bool = False):
+def cd_gradient(rbm: RBM, v0: Array, k: int = 1, sample_visible: bool = False) -> Array:
     """Write the CD-k estimate of −∂ log p/∂θ (a descent direction, as an optimizer expects) into
     ``rbm.grads``, for the batch v0 (B, V).  Returns the mean reconstruction error ‖v⁰ − p(v | h⁰)‖²."""
     if not (isinstance(k, int) and k >= 1):
@@ -96,7 +97,7 @@ class CDSettings:
             raise ValueError(f"CD needs k ≥ 1 Gibbs steps, got {self.k!r}")
 
 
-def check_visible_data(data, n_visible: int, name: str = "the RBM's data"):
+def check_visible_data(data: Array, n_visible: int, name: str = "the RBM's data") -> Array:
     """Data for Bernoulli visible units: a finite (N, V) float array in [0, 1], returned on the device
     (host arrays are copied there in the active dtype)."""
     if isinstance(data, np.ndarray):

@@ -34,19 +34,20 @@ from __future__ import annotations
 import math
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.functional import sigmoid
 from nanoae.layers.base import Parameterized
 
 HIDDEN_KINDS = ("bernoulli", "gaussian")
 
 
-def bernoulli(p):
+def bernoulli(p: Array) -> Array:
     """A draw of 0/1 units, each 1 with its probability in ``p``: u < p for u ~ U[0, 1)."""
     return (backend.rng().random(p.shape, dtype=p.dtype) < p).astype(p.dtype)
 
 
 class RBM(Parameterized):
-    def __init__(self, n_visible: int, n_hidden: int, hidden: str = "bernoulli", init_scale: float = 0.1):
+    def __init__(self, n_visible: int, n_hidden: int, hidden: str = "bernoulli", init_scale: float = 0.1) -> None:
         super().__init__()
         if hidden not in HIDDEN_KINDS:
             raise ValueError(f"unknown hidden units {hidden!r}; choose bernoulli or gaussian")
@@ -60,35 +61,35 @@ class RBM(Parameterized):
         self.add_param("a", xp.zeros(self.n_visible, dtype=dtype))             # (V,)
 
     # the conditionals ---------------------------------------------------------------------------
-    def hidden_input(self, v):
+    def hidden_input(self, v: Array) -> Array:
         """b + W v for each row of v: (B, V) → (B, H)."""
         self._check(v, self.n_visible, "v")
         return v @ self.params["W"].T + self.params["b"]
 
-    def hidden_mean(self, v):
+    def hidden_mean(self, v: Array) -> Array:
         """E[h | v]: σ(b + Wv) for Bernoulli units, b + Wv for Gaussian ones.  (B, H)"""
         x = self.hidden_input(v)
         return sigmoid(x) if self.hidden == "bernoulli" else x
 
-    def sample_hidden(self, v):
+    def sample_hidden(self, v: Array) -> tuple[Array, Array]:
         """(E[h | v], a draw h ~ p(h | v)): Bernoulli draws, or the mean plus N(0, 1) noise."""
         mean = self.hidden_mean(v)
         if self.hidden == "bernoulli":
             return mean, bernoulli(mean)
         return mean, mean + backend.rng().standard_normal(mean.shape, dtype=mean.dtype)
 
-    def visible_mean(self, h):
+    def visible_mean(self, h: Array) -> Array:
         """p(v = 1 | h) = σ(a + Wᵀh): (B, H) → (B, V)."""
         self._check(h, self.n_hidden, "h")
         return sigmoid(h @ self.params["W"] + self.params["a"])
 
-    def sample_visible(self, h):
+    def sample_visible(self, h: Array) -> tuple[Array, Array]:
         """(p(v = 1 | h), a Bernoulli draw of v)."""
         mean = self.visible_mean(h)
         return mean, bernoulli(mean)
 
     # energies -----------------------------------------------------------------------------------
-    def energy(self, v, h):
+    def energy(self, v: Array, h: Array) -> Array:
         """E(v, h) for each row: (B,)."""
         self._check(v, self.n_visible, "v")
         self._check(h, self.n_hidden, "h")
@@ -99,7 +100,7 @@ class RBM(Parameterized):
             e = e + 0.5 * xp.sum(h * h, axis=1)                                  # + ½‖h‖²
         return e
 
-    def free_energy(self, v):
+    def free_energy(self, v: Array) -> Array:
         """F(v) = −log Σ_h e^(−E(v, h)) (an integral for Gaussian units), for each row: (B,)."""
         xp = backend.xp()
         x = self.hidden_input(v)                                                 # b + Wv: (B, H)
@@ -108,12 +109,12 @@ class RBM(Parameterized):
             return visible_term - xp.sum(xp.logaddexp(0, x), axis=1)             # − Σ_j log(1 + e^x_j)
         return visible_term - 0.5 * xp.sum(x * x, axis=1) - 0.5 * self.n_hidden * math.log(2 * math.pi)
 
-    def reconstruction_error(self, v):
+    def reconstruction_error(self, v: Array) -> Array:
         """‖v − p(v | h)‖² per row, h a draw from p(h | v): the number the paper's code prints."""
         _, h = self.sample_hidden(v)
         return backend.xp().sum((v - self.visible_mean(h)) ** 2, axis=1)
 
-    def forward(self, v):
+    def forward(self, v: Array) -> Array:
         """The upward pass E[h | v]: what the unrolled encoder layer computes.  (An RBM is not a layer:
         it is trained by contrastive divergence, ``train_rbm``, and has no backward; ``unroll`` a stack
         of them into layers to backpropagate.)"""

@@ -22,13 +22,15 @@ weights, the current RBM's momentum, both generators); it is the same checkpoint
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.layers.base import Parameterized
-from nanoae.models import dense_autoencoder
+from nanoae.models import Autoencoder, dense_autoencoder
 from nanoae.models.dense import check_sizes
 from nanoae.rbm.cd import CDSettings, RBMHistory, check_visible_data, train_rbm
 from nanoae.rbm.rbm import RBM
@@ -38,7 +40,7 @@ from nanoae.training.checkpoint import Checkpoint, CheckpointError, load_checkpo
 class RBMStack(Parameterized):
     """The RBMs of a deep autoencoder, bottom first; parameters named "0.W", "0.b", "0.a", "1.W", …"""
 
-    def __init__(self, sizes):
+    def __init__(self, sizes: Sequence[int]) -> None:
         super().__init__()
         sizes = check_sizes(sizes)
         last = len(sizes) - 2
@@ -49,7 +51,7 @@ class RBMStack(Parameterized):
     def children(self) -> dict:
         return {str(k): rbm for k, rbm in enumerate(self.rbms)}
 
-    def forward(self, v):
+    def forward(self, v: Array) -> Array:
         """Up through every RBM: E[h | v] of each in turn (the unrolled encoder's output)."""
         for rbm in self.rbms:
             v = rbm.forward(v)
@@ -59,13 +61,13 @@ class RBMStack(Parameterized):
         return "RBMStack(" + ", ".join(repr(rbm) for rbm in self.rbms) + ")"
 
 
-def upward(rbm: RBM, data, batch_size: int = 1000):
+def upward(rbm: RBM, data: Array, batch_size: int = 1000) -> Array:
     """E[h | v] for every row of ``data``, in batches: the next RBM's training data."""
     return backend.xp().concatenate([rbm.hidden_mean(data[i:i + batch_size])
                                      for i in range(0, data.shape[0], batch_size)])
 
 
-def unroll(stack: RBMStack):
+def unroll(stack: RBMStack) -> Autoencoder:
     """The deep autoencoder the stack becomes: encoder (W_k, b_k), decoder (W_kᵀ, a_k) in mirror order."""
     model = dense_autoencoder(stack.sizes, hidden="sigmoid", output="sigmoid")
     params = model.named_parameters()

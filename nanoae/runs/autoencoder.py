@@ -111,7 +111,8 @@ def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, 
     objective = Reconstruction(get_loss(config.loss, check_inputs=False), l1=config.l1,
                                weight_decay=config.weight_decay, contractive=config.contractive)
     history = fit(model, train, test, objective=objective, epochs=config.epochs, batch_size=config.batch_size,
-                  lr=config.lr, seed=config.seed, progress=progress, stream=stream, engine=config.engine,
+                  lr=config.lr, seed=config.seed,  # type: ignore[arg-type]  # __post_init__ set lr
+                  progress=progress, stream=stream, engine=config.engine,
                   **checkpointing(config, out, "ae", resume))
     seconds = time.perf_counter() - started
 

@@ -163,6 +163,7 @@ def _fine_tune(config, arm: str, model, folder: Path, train, test, progress, str
             for name, value in saved.named_parameters().items():
                 model.named_parameters()[name][...] = value
             return result                                     # otherwise: fine-tuned further from its checkpoint
+    optimizer: Adam | SGD
     if arm == "c":
         objective, optimizer = Reconstruction(MSELoss(check_inputs=False)), Adam(model, lr=config.adam_lr)
         batch_size = config.adam_batch_size

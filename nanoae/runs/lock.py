@@ -21,7 +21,7 @@ from pathlib import Path
 try:
     import fcntl
 except ImportError:                  # Windows: no flock; the lock file's pid and host decide instead
-    fcntl = None
+    fcntl = None                    # type: ignore[assignment]
 
 LOCK_FILE = ".nanoae.lock"          # {"pid", "host", "since"} of the run that holds the folder
 
@@ -109,7 +109,7 @@ def _alive(holder: dict) -> bool:
     if holder.get("host") != socket.gethostname() or os.name == "nt":
         return True
     try:
-        os.kill(int(holder.get("pid")), 0)
+        os.kill(int(holder.get("pid")), 0)           # type: ignore[arg-type]  # None: TypeError, caught below
     except ProcessLookupError:
         return False
     except (OSError, TypeError, ValueError, OverflowError):

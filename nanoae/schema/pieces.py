@@ -23,6 +23,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MAX_COUNT = 10**12                  # epochs, steps, sizes: anything larger is a damaged file, not a run
 
@@ -131,8 +132,8 @@ BOOL = _Bool()
 
 @dataclass(frozen=True)
 class Either:
-    first: object
-    second: object
+    first: Any          # another piece: has .expected and .check(value, path)
+    second: Any
 
     @property
     def expected(self) -> str:
@@ -152,7 +153,7 @@ class Either:
 
 @dataclass(frozen=True)
 class ListOf:
-    item: object
+    item: Any
     low: int = 0
     high: int = MAX_COUNT
 
@@ -191,7 +192,7 @@ class Object:
 
 @dataclass(frozen=True)
 class MapOf:
-    value: object
+    value: Any
     expected = "a JSON object"
 
     def check(self, value, path: str) -> None:
@@ -205,7 +206,7 @@ class MapOf:
 class Tagged:
     key: str
     kinds: dict
-    other: object = None               # the schema of an object whose tag is none of ``kinds`` (None: refused)
+    other: Any = None                  # the schema of an object whose tag is none of ``kinds`` (None: refused)
     expected = "a JSON object"
 
     def check(self, value, path: str) -> None:

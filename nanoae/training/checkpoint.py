@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nanoae import backend
 from nanoae.files import atomic_write, check_weights, read_npz
+from nanoae.layers.base import Parameterized
+from nanoae.optim import Optimizer
 from nanoae.schema import CHECKPOINT_META, parse_json, validate
 
 FORMAT = "nanoae-checkpoint"
@@ -64,9 +68,10 @@ def _checksum(arrays: dict, meta_text: str) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(path, model, optimizer, epoch: int, history: dict, config: dict,
-                    batches_rng_state) -> None:
-    arrays = {f"param/{name}": backend.to_numpy(value) for name, value in model.named_parameters().items()}
+def save_checkpoint(path: str | Path, model: Parameterized, optimizer: Optimizer, epoch: int, history: dict,
+                    config: dict, batches_rng_state: Mapping[str, Any]) -> None:
+    arrays: dict[str, Any] = {f"param/{name}": backend.to_numpy(value)
+                              for name, value in model.named_parameters().items()}
     for name, state in optimizer.state.items():
         for key, value in state.items():
             arrays[f"optim/{name}/{key}"] = backend.to_numpy(value)
@@ -103,7 +108,7 @@ def _check_meta(meta: dict, path) -> None:
                                   f"found {len(values)}")
 
 
-def load_checkpoint(path) -> Checkpoint:
+def load_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
     arrays = read_npz(path, CheckpointError, "checkpoint")
     if "meta" not in arrays or "checksum" not in arrays:
@@ -131,7 +136,7 @@ def load_checkpoint(path) -> Checkpoint:
     return Checkpoint(params, state, meta, path)
 
 
-def restore(checkpoint: Checkpoint, model, optimizer) -> None:
+def restore(checkpoint: Checkpoint, model: Parameterized, optimizer: Optimizer) -> None:
     """Put the saved parameters, optimizer state and generator state back, on the active backend.
 
     Everything is checked against the model and the optimizer first; a checkpoint that does not

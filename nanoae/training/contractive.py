@@ -36,7 +36,10 @@ encoders, on every backend.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.layers import Identity, LeakyReLU, ReLU, Sigmoid, Tanh, TiedLinear, dense_steps
 
 
@@ -59,10 +62,10 @@ def _derivatives(activation, batch_shape, xp, dtype):
 
 
 class ContractivePenalty:
-    def __init__(self):
-        self.cache = None
+    def __init__(self) -> None:
+        self.cache: Any = None
 
-    def forward(self, encoder):
+    def forward(self, encoder: Any) -> Array:
         """P = 1/B Σ_b ‖J(x_b)‖²_F for the inputs of the encoder's last forward (a 0-d array)."""
         steps = dense_steps(encoder, "the contractive penalty")
         if any(isinstance(linear, TiedLinear) for linear, _ in steps):
@@ -82,7 +85,7 @@ class ContractivePenalty:
         self.cache = (steps, inputs, derivatives, aboves[::-1], jacobian)
         return (jacobian * jacobian).sum() / batch
 
-    def backward(self, scale: float = 1.0):
+    def backward(self, scale: float = 1.0) -> Array | None:
         """Add scale·∂P/∂θ into the encoder's gradients; return scale·∂P/∂x (None if its input is data)."""
         if self.cache is None:
             raise RuntimeError("ContractivePenalty: backward() called before forward()")

@@ -28,15 +28,18 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Callable, TextIO
 
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.data import BatchIterator, ImageDataset, check_batch_size
 from nanoae.losses import LOSSES, get_loss
 from nanoae.optim import Adam, Optimizer
 from nanoae.training.checkpoint import Checkpoint, CheckpointError, load_checkpoint, restore, save_checkpoint
-from nanoae.training.objectives import Reconstruction
+from nanoae.models import Model
+from nanoae.training.objectives import Objective, Reconstruction
 from nanoae.training.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -64,16 +67,18 @@ def _add_terms(totals: dict, terms: dict, weight: float) -> None:
         totals[name] = totals.get(name, 0.0) + value * weight
 
 
-def evaluate(model, dataset: ImageDataset, objective, batch_size: int = 1000) -> tuple[float, dict]:
+def evaluate(model: Model, dataset: ImageDataset, objective: Objective,
+             batch_size: int = 1000) -> tuple[float, dict]:
     """Mean objective over a whole data set (forward only), and its mean terms."""
-    total, terms = 0.0, {}
+    total, terms = 0.0, {}                              # type: float, dict[str, float]
     for x, _ in BatchIterator(dataset, batch_size, shuffle=False):
         total += float(objective.forward(model, x)) * len(x)
         _add_terms(terms, objective.terms(), len(x))
     return total / len(dataset), {name: value / len(dataset) for name, value in terms.items()}
 
 
-def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
+def _check_settings(model: Model, train: ImageDataset, test: ImageDataset | None, epochs: int, batch_size: int,
+                    loss_name: str | None) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
     if loss_name is not None and loss_name not in LOSSES:
@@ -92,9 +97,10 @@ def _check_settings(model, train, test, epochs, batch_size, loss_name) -> None:
     check_batch_size(batch_size, len(train))
 
 
-def train_epoch(model, objective, optimizer, batches, epoch: int, engine=None, bar=None) -> tuple[float, dict]:
+def train_epoch(model: Model, objective: Objective, optimizer: Optimizer, batches: BatchIterator,
+                epoch: int, engine: Any = None, bar: Progress | None = None) -> tuple[float, dict]:
     """One pass over the minibatches; the summed loss (weighted by batch size) and terms."""
-    total, terms = 0.0, {}
+    total, terms = 0.0, {}                              # type: float, dict[str, float]
     for step, (x, _) in enumerate(batches, start=1):
         with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
             if engine is None:                               # the reference step, as the lecture writes it
@@ -115,7 +121,7 @@ def train_epoch(model, objective, optimizer, batches, epoch: int, engine=None, b
     return total, terms
 
 
-def finite_loss(L, epoch: int, step: int, optimizer, x=None) -> float:
+def finite_loss(L: Array | float, epoch: int, step: int, optimizer: Optimizer, x: Array | None = None) -> float:
     """L as a float, or ``DivergedError`` when it is NaN or infinite (``x``: the batch, for the message)."""
     L = float(L)
     if not math.isfinite(L):
@@ -135,7 +141,7 @@ def finite_loss(L, epoch: int, step: int, optimizer, x=None) -> float:
 ENGINES = ("reference", "fast")
 
 
-def compile_step(engine: str, model, objective, optimizer):
+def compile_step(engine: str, model: Model, objective: Objective, optimizer: Optimizer) -> Any:
     """None for the reference step (``train_epoch`` writes it out), or the fast engine's compiled step."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose 'reference' (the layers' own code, the default) "
@@ -146,10 +152,11 @@ def compile_step(engine: str, model, objective, optimizer):
     return fast.compile(model, objective, optimizer)
 
 
-def fit(model, train: ImageDataset, test: ImageDataset | None = None, *, epochs: int = 10,
-        batch_size: int = 128, loss: str = "mse", objective=None, optimizer: Optimizer | None = None,
-        lr: float = 1e-3, seed: int = 0, progress: bool = True, stream=None,
-        on_epoch=None, checkpoint=None, checkpoint_every: int = 1, resume=None,
+def fit(model: Model, train: ImageDataset, test: ImageDataset | None = None, *, epochs: int = 10,
+        batch_size: int = 128, loss: str = "mse", objective: Objective | None = None,
+        optimizer: Optimizer | None = None, lr: float = 1e-3, seed: int = 0, progress: bool = True,
+        stream: TextIO | None = None, on_epoch: Callable[[int, History], bool | None] | None = None,
+        checkpoint: str | Path | None = None, checkpoint_every: int = 1, resume: str | Path | Checkpoint | None = None,
         config: dict | None = None, label: str | None = None, engine: str = "reference") -> History:
     """Train ``model`` on ``train``; returns the per-epoch History.
 

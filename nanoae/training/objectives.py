@@ -27,12 +27,27 @@ the model's ``input_grad`` is off, as it is for a model's data input),
 """
 from __future__ import annotations
 
-from nanoae.losses import GaussianKLLoss
+from typing import Any, Callable, Protocol
+
+from nanoae.backend import Array
+from nanoae.losses import GaussianKLLoss, Loss
+from nanoae.models import VAE, Autoencoder, Model
 from nanoae.training.contractive import ContractivePenalty
 
 
+
+class Objective(Protocol):
+    """What fit asks of an objective: L for a batch, its gradient into the model, the terms to report."""
+
+    def start_epoch(self, epoch: int) -> None: ...
+    def forward(self, model: Any, x: Array) -> Array: ...
+    def backward(self, model: Any) -> Array | None: ...
+    def terms(self) -> dict: ...
+
+
 class Reconstruction:
-    def __init__(self, loss, corruption=None, l1: float = 0.0, weight_decay: float = 0.0, contractive: float = 0.0):
+    def __init__(self, loss: Loss, corruption: Callable[[Array], Array] | None = None, l1: float = 0.0,
+                 weight_decay: float = 0.0, contractive: float = 0.0) -> None:
         if not l1 >= 0 or not weight_decay >= 0 or not contractive >= 0:
             raise ValueError(f"penalties must be ≥ 0, got l1={l1}, weight_decay={weight_decay}, "
                              f"contractive={contractive}")
@@ -43,7 +58,7 @@ class Reconstruction:
     def start_epoch(self, epoch: int) -> None:
         pass
 
-    def forward(self, model, x, target=None):
+    def forward(self, model: Autoencoder, x: Array, target: Array | None = None) -> Array:
         target = x if target is None else target
         x_in = self.corruption(x) if self.corruption is not None else x
         self.penalty = 0.0
@@ -60,7 +75,7 @@ class Reconstruction:
         self.reconstruction = self.loss.forward(out, target)
         return self.reconstruction + self.penalty                   # + 0.0 without penalties: bit for bit the same
 
-    def backward(self, model):
+    def backward(self, model: Autoencoder) -> Array | None:
         dout = self.loss.backward()
         if self.l1:
             dz = model.decoder.backward(dout) + self.l1_gradient(self.code)
@@ -74,20 +89,20 @@ class Reconstruction:
             dx = dx if dx_penalty is None else dx + dx_penalty
         return dx
 
-    def l1_penalty(self, code):
+    def l1_penalty(self, code: Array) -> Array:
         """λ₁ · 1/B Σ_b ‖z_b‖₁"""
         return self.l1 * abs(code).sum() / len(code)
 
-    def l1_gradient(self, code):
+    def l1_gradient(self, code: Array) -> Array:
         """∂(λ₁ · 1/B Σ|z|)/∂z = λ₁/B · sign(z)"""
         sign = (code > 0).astype(code.dtype) - (code < 0).astype(code.dtype)
         return sign * (self.l1 / len(code))
 
-    def weight_penalty(self, model):
+    def weight_penalty(self, model: Model) -> Array:
         """½ λ₂ Σ_W ‖W‖²_F over every weight matrix (not the biases)"""
         return 0.5 * self.weight_decay * sum((w * w).sum() for w in _weights(model).values())
 
-    def add_weight_gradient(self, model) -> None:
+    def add_weight_gradient(self, model: Model) -> None:
         """∂(½λ₂‖W‖²)/∂W = λ₂ W, added to each weight's gradient"""
         grads = model.named_gradients()
         for name, w in _weights(model).items():
@@ -99,12 +114,12 @@ class Reconstruction:
         return {"reconstruction": float(self.reconstruction), "penalty": float(self.penalty)}
 
 
-def _weights(model) -> dict:
+def _weights(model: Model) -> dict:
     return {name: p for name, p in model.named_parameters().items() if name.endswith("W")}
 
 
 class ELBO:
-    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, eps=None):
+    def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, eps: Array | None = None) -> None:
         """``eps``: a fixed ε for every forward (gradient checks); None draws a fresh one each time."""
         if not beta >= 0:
             raise ValueError(f"β must be ≥ 0, got {beta}")
@@ -118,14 +133,14 @@ class ELBO:
         ramp = min(1.0, epoch / self.warmup_epochs) if self.warmup_epochs else 1.0
         self.current_beta = self.beta * ramp
 
-    def forward(self, model, x, target=None):
+    def forward(self, model: VAE, x: Array, target: Array | None = None) -> Array:
         out = model.forward(x, eps=self.eps)
         target = x if target is None else target
         self.reconstruction = model.likelihood.forward(out, target)         # −log p(x|z), nats/image
         self.kl = self.kl_loss.forward(*model.latent)                        # KL(q ‖ p), nats/image
         return self.reconstruction + self.current_beta * self.kl
 
-    def backward(self, model):
+    def backward(self, model: VAE) -> Array | None:
         dmu, dlogvar = model.backward_to_latent(model.likelihood.backward())     # the reconstruction's path
         kl_dmu, kl_dlogvar = self.kl_loss.backward(self.current_beta)           # β_t ∂KL/∂μ, β_t ∂KL/∂log σ²
         return model.backward_from_latent(dmu + kl_dmu, dlogvar + kl_dlogvar)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 
 def clock(seconds: float) -> str:
@@ -23,8 +24,8 @@ def clock(seconds: float) -> str:
 
 
 class Progress:
-    def __init__(self, epochs: int, steps_per_epoch: int, stream=None, width: int = 20, label: str | None = None,
-                 first_epoch: int = 1):
+    def __init__(self, epochs: int, steps_per_epoch: int, stream: TextIO | None = None, width: int = 20,
+                 label: str | None = None, first_epoch: int = 1) -> None:
         self.epochs, self.steps_per_epoch, self.width = epochs, steps_per_epoch, width
         self.stream = stream if stream is not None else sys.stderr
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
