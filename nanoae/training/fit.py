@@ -64,17 +64,28 @@ class History:
 
 def _add_terms(totals: dict, terms: dict, weight: float) -> None:
     for name, value in terms.items():
-        totals[name] = totals.get(name, 0.0) + value * weight
+        totals[name] = totals.get(name, 0.0) + _float64(value) * weight
+
+
+def _float64(value: Array | float) -> Array:
+    """A loss (a 0-d array where the arrays are, or a float) in float64 there: a sum over an epoch keeps the
+    precision a Python float would give it, without reading the value back."""
+    return backend.xp().asarray(value, dtype=np.float64)
+
+
+def _read(terms: dict) -> dict:
+    """The summed terms, read from the device (once)."""
+    return {name: float(value) for name, value in terms.items()}
 
 
 def evaluate(model: Model, dataset: ImageDataset, objective: Objective,
              batch_size: int = 1000) -> tuple[float, dict]:
-    """Mean objective over a whole data set (forward only), and its mean terms."""
-    total, terms = 0.0, {}                              # type: float, dict[str, float]
+    """Mean objective over a whole data set (forward only), and its mean terms (summed on the device, read once)."""
+    total, terms = 0.0, {}                              # type: Any, dict[str, Any]
     for x, _ in BatchIterator(dataset, batch_size, shuffle=False):
-        total += float(objective.forward(model, x)) * len(x)
+        total = total + _float64(objective.forward(model, x)) * len(x)
         _add_terms(terms, objective.terms(), len(x))
-    return total / len(dataset), {name: value / len(dataset) for name, value in terms.items()}
+    return float(total) / len(dataset), {name: value / len(dataset) for name, value in _read(terms).items()}
 
 
 def _check_settings(model: Model, train: ImageDataset, test: ImageDataset | None, epochs: int, batch_size: int,
@@ -99,32 +110,45 @@ def _check_settings(model: Model, train: ImageDataset, test: ImageDataset | None
 
 def train_epoch(model: Model, objective: Objective, optimizer: Optimizer, batches: BatchIterator,
                 epoch: int, engine: Any = None, bar: Progress | None = None) -> tuple[float, dict]:
-    """One pass over the minibatches; the summed loss (weighted by batch size) and terms."""
-    total, terms = 0.0, {}                              # type: float, dict[str, float]
+    """One pass over the minibatches; the summed loss (weighted by batch size) and terms.
+
+    The sums stay where the arrays are and are read once, at the end.  On NumPy each step's loss is also
+    checked (a read costs nothing there), so a NaN stops training before it reaches θ; on a GPU a read
+    waits for every queued kernel, so the epoch's sum is checked once, at its end (``finite_loss``)."""
+    total, terms = 0.0, {}                              # type: Any, dict[str, Any]
+    every_step = backend.name() == "numpy"
     for step, (x, _) in enumerate(batches, start=1):
-        with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught below, by value
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is caught by value, not by warnings
             if engine is None:                               # the reference step, as the lecture writes it
                 optimizer.zero_grad()                        # g ← 0
                 L = objective.forward(model, x)              # forward pass: L(θ; x)
                 objective.backward(model)                    # backward pass: g = ∂L/∂θ
             else:
                 L = engine.forward_backward(x)               # the same, compiled (nanoae/fast/engine.py)
-        L = finite_loss(L, epoch, step, optimizer, x)
-        if engine is None:
-            optimizer.step()                                 # θ ← θ − η · (the optimizer's rule)
-        else:
-            engine.update()
-        total += L * len(x)
+            if every_step:
+                finite_loss(L, epoch, step, optimizer, x)    # NaN or inf: stop before θ takes it
+            if engine is None:
+                optimizer.step()                             # θ ← θ − η · (the optimizer's rule)
+            else:
+                engine.update()
+        total = total + _float64(L) * len(x)                 # summed on the device: no read here
         _add_terms(terms, objective.terms(), len(x))
         if bar:
             bar.step(L, len(x))
-    return total, terms
+    return finite_loss(total, epoch, None, optimizer), _read(terms)
 
 
-def finite_loss(L: Array | float, epoch: int, step: int, optimizer: Optimizer, x: Array | None = None) -> float:
-    """L as a float, or ``DivergedError`` when it is NaN or infinite (``x``: the batch, for the message)."""
+def finite_loss(L: Array | float, epoch: int, step: int | None, optimizer: Optimizer,
+                x: Array | None = None) -> float:
+    """L as a float, or ``DivergedError`` when it is NaN or infinite (``x``: the batch, for the message;
+    ``step`` None: L is the epoch's sum, checked at its end)."""
     L = float(L)
     if not math.isfinite(L):
+        if step is None:
+            raise DivergedError(
+                f"training diverged in epoch {epoch} (on {backend.name()} the loss is checked once an epoch, "
+                f"at its end): the epoch's loss became {L}. The learning rate ({optimizer.current_lr():g}) is "
+                "most likely too high; try one 3-10 times smaller")
         if optimizer.step_count == 0:                # no update yet: not the learning rate's doing
             largest = "" if x is None else f" (the largest |x| in the batch is {float(abs(x).max()):.3g})"
             raise DivergedError(

@@ -111,7 +111,7 @@ class Reconstruction:
     def terms(self) -> dict:
         if not (self.l1 or self.weight_decay or self.contractive):
             return {}
-        return {"reconstruction": float(self.reconstruction), "penalty": float(self.penalty)}
+        return {"reconstruction": self.reconstruction, "penalty": self.penalty}      # on the device: fit reads them
 
 
 def _weights(model: Model) -> dict:
@@ -146,5 +146,5 @@ class ELBO:
         return model.backward_from_latent(dmu + kl_dmu, dlogvar + kl_dlogvar)
 
     def terms(self) -> dict:
-        reconstruction, kl = float(self.reconstruction), float(self.kl)
-        return {"reconstruction": reconstruction, "kl": kl, "neg_elbo": reconstruction + kl}
+        return {"reconstruction": self.reconstruction, "kl": self.kl,                # on the device: fit reads
+                "neg_elbo": self.reconstruction + self.kl}                           # them once per epoch
