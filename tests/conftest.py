@@ -43,3 +43,23 @@ def _restore_backend():
 
 def pytest_report_header(config):
     return f"nanoae backends under test: {', '.join(BACKENDS)}"
+
+
+class SavedRun(dict):
+    """A finished training run's files, {file name: bytes}, and its ``folder``; shown briefly in hypothesis's
+    reports (the hardening and schema tests damage copies of these files)."""
+
+    def __init__(self, folder, names):
+        super().__init__({name: (folder / name).read_bytes() for name in names})
+        self.folder = folder
+
+    def __repr__(self):
+        return f"SavedRun({self.folder})"
+
+
+def train_a_saved_run(tmp_path_factory, argv, names=("model.npz", "checkpoint.npz", "metrics.json")) -> SavedRun:
+    """``nanoae train`` for one epoch with a checkpoint at epoch 1 (``argv``: its other options), kept as bytes."""
+    from nanoae.cli import main
+    out = tmp_path_factory.mktemp("saved") / "run"
+    assert main(["train", "--epochs", "1", "--checkpoint-every", "1", *argv, "--out", str(out)]) == 0
+    return SavedRun(out, names)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from nanoae import backend
 from nanoae.cli import main
+from tests.conftest import train_a_saved_run
 from nanoae.cli import commands
 from nanoae.models import ModelFileError, dense_autoencoder, dense_vae, load_model, save_model
 from nanoae.optim import Adam
@@ -38,19 +39,10 @@ def one_error_line(err: str) -> bool:
     return err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
 
 
-class SavedRun(dict):
-    """{file name: bytes}, shown briefly in hypothesis's reports."""
-
-    def __repr__(self):
-        return f"SavedRun({sorted(self)})"
-
-
 @pytest.fixture(scope="module")
 def saved_run(tmp_path_factory):
     """A finished training run with a checkpoint at epoch 1."""
-    out = tmp_path_factory.mktemp("saved") / "run"
-    assert train(out, "--checkpoint-every", "1") == 0
-    return SavedRun({name: (out / name).read_bytes() for name in ("model.npz", "checkpoint.npz", "metrics.json")})
+    return train_a_saved_run(tmp_path_factory, FAST)
 
 
 def copy_run(saved_run, folder):

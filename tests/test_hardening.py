@@ -344,6 +344,7 @@ from hypothesis import strategies as st  # noqa: E402
 from nanoae.models import from_config  # noqa: E402
 from nanoae.optim import Adam  # noqa: E402
 from nanoae.training import fit, restore  # noqa: E402
+from tests.conftest import train_a_saved_run  # noqa: E402
 
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2, 10**12) | st.floats(allow_nan=True)
                            | st.text(max_size=8),
@@ -419,26 +420,17 @@ def mutate_file(original: bytes, path, text_key, draw, checksum=False):
 TINY = ImageDataset(np.zeros((8, 784), np.uint8), np.zeros(8, np.int64), "tiny")
 
 
-class SavedRun(tuple):
-    """(folder, {file name: bytes}), shown briefly in hypothesis's reports."""
-
-    def __repr__(self):
-        return f"SavedRun({self[0]})"
-
-
 @pytest.fixture(scope="module")
 def saved_run(tmp_path_factory):
     """A finished run with a checkpoint at epoch 1."""
-    out = tmp_path_factory.mktemp("saved") / "run"
-    assert main(["train", "--epochs", "1", "--checkpoint-every", "1", *FAST, "--quiet", "--out", str(out)]) == 0
-    return SavedRun((out, {name: (out / name).read_bytes() for name in ("model.npz", "checkpoint.npz")}))
+    return train_a_saved_run(tmp_path_factory, [*FAST, "--quiet"], ("model.npz", "checkpoint.npz"))
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_mutated_model_file_loads_or_is_a_model_file_error(saved_run, tmp_path, data):
     path = tmp_path / "model.npz"
-    mutate_file(saved_run[1]["model.npz"], path, "__config__", data.draw)
+    mutate_file(saved_run["model.npz"], path, "__config__", data.draw)
     try:
         model = load_model(path)
     except ModelFileError as err:
@@ -452,7 +444,7 @@ def test_a_mutated_model_file_loads_or_is_a_model_file_error(saved_run, tmp_path
 @given(data=st.data(), checksum=st.booleans())
 def test_a_mutated_checkpoint_loads_and_resumes_or_is_a_checkpoint_error(saved_run, tmp_path, data, checksum):
     path = tmp_path / "checkpoint.npz"
-    mutate_file(saved_run[1]["checkpoint.npz"], path, "meta", data.draw, checksum=checksum)
+    mutate_file(saved_run["checkpoint.npz"], path, "meta", data.draw, checksum=checksum)
     try:
         saved = load_checkpoint(path)
         with backend.using("numpy", dtype="float32"):
@@ -469,7 +461,7 @@ def test_a_mutated_checkpoint_loads_and_resumes_or_is_a_checkpoint_error(saved_r
 @given(data=st.data(), checksum=st.booleans())
 def test_resuming_a_mutated_checkpoint_never_ends_in_a_traceback_nor_changes_a_refused_run(
         saved_run, tmp_path_factory, capsys, data, checksum):
-    folder, originals = saved_run
+    folder, originals = saved_run.folder, saved_run
     run = tmp_path_factory.mktemp("mutated") / "run"
     run.mkdir()
     for name in ("model.npz", "metrics.json", "walk.txt"):
