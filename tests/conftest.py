@@ -63,3 +63,16 @@ def train_a_saved_run(tmp_path_factory, argv, names=("model.npz", "checkpoint.np
     out = tmp_path_factory.mktemp("saved") / "run"
     assert main(["train", "--epochs", "1", "--checkpoint-every", "1", *argv, "--out", str(out)]) == 0
     return SavedRun(out, names)
+
+
+def save_archive(path, arrays: dict, checksum: bool = False) -> None:
+    """Write ``arrays`` as an .npz; with ``checksum``, a checkpoint's checksum recomputed over them first, so
+    that it matches (integrity is not trust: the tests then see what the reader checks beyond it)."""
+    import numpy as np
+    from nanoae.training.checkpoint import _checksum
+    if checksum:
+        arrays.pop("checksum")
+        meta = str(arrays.pop("meta"))
+        arrays["checksum"] = np.array(_checksum(arrays, meta))
+        arrays["meta"] = np.array(meta)
+    np.savez(path, **arrays)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from nanoae import backend
 from nanoae.cli import main
-from tests.conftest import train_a_saved_run
+from tests.conftest import save_archive, train_a_saved_run
 from nanoae.cli import commands
 from nanoae.models import ModelFileError, dense_autoencoder, dense_vae, load_model, save_model
 from nanoae.optim import Adam
@@ -55,16 +55,10 @@ def copy_run(saved_run, folder):
 def rewrite_npz(path, key, change_text, checksum=False):
     """Replace the JSON text under ``key`` by ``change_text(text)``; with ``checksum``, recompute the checkpoint's
     checksum so that it matches: integrity is not trust."""
-    from nanoae.training.checkpoint import _checksum
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
     arrays[key] = np.array(change_text(str(arrays[key])))
-    if checksum:
-        arrays.pop("checksum")
-        meta = str(arrays.pop("meta"))
-        arrays["checksum"] = np.array(_checksum(arrays, meta))
-        arrays["meta"] = np.array(meta)
-    np.savez(path, **arrays)
+    save_archive(path, arrays, checksum)
 
 
 def json_change(change):

@@ -344,7 +344,7 @@ from hypothesis import strategies as st  # noqa: E402
 from nanoae.models import from_config  # noqa: E402
 from nanoae.optim import Adam  # noqa: E402
 from nanoae.training import fit, restore  # noqa: E402
-from tests.conftest import train_a_saved_run  # noqa: E402
+from tests.conftest import save_archive, train_a_saved_run  # noqa: E402
 
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2, 10**12) | st.floats(allow_nan=True)
                            | st.text(max_size=8),
@@ -407,13 +407,7 @@ def mutate_file(original: bytes, path, text_key, draw, checksum=False):
         name = draw(st.sampled_from(sorted(k for k in arrays if arrays[k].dtype.kind == "f")))
         arrays[name] = mutate_array(arrays[name], draw)
     arrays[text_key] = np.array(json.dumps(text))
-    if checksum:
-        from nanoae.training.checkpoint import _checksum
-        arrays.pop("checksum")
-        meta = str(arrays.pop("meta"))
-        arrays["checksum"] = np.array(_checksum(arrays, meta))
-        arrays["meta"] = np.array(meta)
-    np.savez(path, **arrays)
+    save_archive(path, arrays, checksum)
     return how
 
 
