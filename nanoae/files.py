@@ -18,7 +18,8 @@
 Every failure is one ``error`` (the caller's class: ``ModelFileError``,
 ``CheckpointError``, ``DataError``) whose message names the file and what is
 wrong.  ``is_temporary(path)`` recognises ``atomic_write``'s leftovers from a
-killed process, which run folders ignore and clean up.
+killed process, which run folders ignore and clean up; ``temporary_target(path)``
+names the file one was to become (for messages).
 
 The model file (``nanoae/models/saving.py``), checkpoints
 (``nanoae/training/checkpoint.py``) and the data readers are built on these.
@@ -87,6 +88,12 @@ def is_temporary(path: str | Path) -> bool:
     """Whether ``path`` is one of ``atomic_write``'s temporary files (left behind only by a killed process)."""
     name = Path(path).name
     return name.startswith(".") and name.endswith(".tmp")
+
+
+def temporary_target(path: str | Path) -> Path:
+    """The file an ``atomic_write`` temporary (``.NAME.XXXX.tmp``) was to become: ``NAME``, in the same folder."""
+    path = Path(path)
+    return path.with_name(path.name[1:].rsplit(".", 2)[0])
 
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")          # a zip's first local header, or an empty zip

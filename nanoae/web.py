@@ -20,6 +20,7 @@ import numpy as np
 
 from nanoae import backend
 from nanoae.data import ImageDataset
+from nanoae.evaluation.encoding import in_batches, posterior_means
 from nanoae.layers import LeakyReLU, Linear, Sequential, dense_steps
 from nanoae.models import ACTIVATIONS, VAE, Autoencoder, BernoulliLikelihood
 
@@ -33,8 +34,8 @@ def export(model: Autoencoder | VAE, test: ImageDataset, points: int = 1000) -> 
         raise ValueError(f"points must be a positive integer, got {points!r}")
     if len(test) == 0:
         raise ValueError(f"{test.name}: no test images to place on the plane")
-    rows = np.arange(min(int(points), len(test)))
-    codes = _codes(model, test.floats(rows[:1]))
+    placed = test.subset(np.arange(min(int(points), len(test))))      # a VAE's codes are μ: no sampling noise
+    codes = posterior_means(model, placed) if isinstance(model, VAE) else in_batches(model.encode, placed)
     if codes.shape[1] != 2:
         raise ValueError(f"the latent explorer draws a 2-D code plane, but this model's code has {codes.shape[1]} "
                          "dimensions; train one with a code of 2 (e.g. --sizes 784,128,64,2)")
@@ -43,18 +44,11 @@ def export(model: Autoencoder | VAE, test: ImageDataset, points: int = 1000) -> 
     steps = [_step(layer, activation) for layer, activation in dense_steps(model.decoder, "the latent explorer")]
     if len(steps[-1]["b"]) != int(np.prod(test.image_shape)):
         raise ValueError(f"the decoder makes {len(steps[-1]['b'])} values, not a {test.image_shape} image")
-    codes = np.concatenate([_codes(model, test.floats(rows[i:i + 1000])) for i in range(0, len(rows), 1000)])
     mean_is_sigmoid = isinstance(model, VAE) and isinstance(model.likelihood, BernoulliLikelihood)
     return {"format": FORMAT, "model": "VAE" if isinstance(model, VAE) else "autoencoder",
             "sizes": model.config.get("sizes"), "dataset": test.name, "image_shape": list(test.image_shape),
             "decoder": steps, "output": "sigmoid" if mean_is_sigmoid else "identity",
-            "codes": codes.astype(np.float64).tolist(), "labels": [int(y) for y in test.labels[rows]]}
-
-
-def _codes(model: Autoencoder | VAE, x) -> np.ndarray:
-    """z = f_enc(x), or a VAE's μ (its codes without the sampling noise)."""
-    code = model.encode(x)
-    return backend.to_numpy(code[0] if isinstance(model, VAE) else code)                # (B, d)
+            "codes": codes.astype(np.float64).tolist(), "labels": [int(y) for y in placed.labels]}
 
 
 def _step(layer, activation) -> dict:

@@ -245,11 +245,12 @@ class _BestEpoch:
     def keep_best(self) -> int:
         """θ ← the best epoch's weights if they beat the start for sure, else the start's (in place: the layers'
         arrays stay the live ones); returns the epoch kept (0: the start)."""
-        self.model.theta[...] = self.best_theta
-        difference = _row_errors(self.model, self.validation) - self.start_errors
-        standard_error = difference.std(ddof=1) / np.sqrt(len(difference)) if len(difference) > 1 else np.inf
-        if self.best_epoch and difference.mean() + SURE * standard_error < 0:
-            return self.best_epoch
+        if self.best_epoch:                                  # training did better on the validation rows: for sure?
+            self.model.theta[...] = self.best_theta
+            difference = _row_errors(self.model, self.validation) - self.start_errors
+            standard_error = difference.std(ddof=1) / np.sqrt(len(difference)) if len(difference) > 1 else np.inf
+            if difference.mean() + SURE * standard_error < 0:
+                return self.best_epoch
         self.model.theta[...] = self.start_theta
         return 0
 

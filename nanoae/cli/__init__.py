@@ -35,7 +35,7 @@ from nanoae import backend
 from nanoae.cli.parser import build_parser
 from nanoae.runs.base import contents
 from nanoae.data import DataError
-from nanoae.files import is_temporary
+from nanoae.files import is_temporary, temporary_target
 from nanoae.models import ModelFileError
 from nanoae.plots import PlotsUnavailable
 from nanoae.training import CheckpointError, DivergedError
@@ -113,7 +113,7 @@ def _os_error(err: OSError, out) -> str:
     reason = OS_ADVICE.get(err.errno, err.strerror or _one_line(err))
     where = err.filename if err.filename is not None else out      # a failed write names no file: the run's
     if where is not None and is_temporary(where):                  # atomic_write's temporary: name its target
-        where = Path(where).with_name(Path(where).name[1:].rsplit(".", 2)[0])
+        where = temporary_target(where)
     message = f"{where}: {reason}" if where is not None else reason
     if out is not None and err.errno != errno.ENAMETOOLONG:
         message += f"; {what_was_written(out)}"
