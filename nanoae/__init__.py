@@ -1,6 +1,6 @@
 """nanoae: autoencoders from scratch in NumPy, on the GPU through CuPy by one switch.
 
-The package, floor by floor; each imports only from the floors above it:
+The package, floor by floor; each imports only from the floors above it::
 
     backend, emulated    the array module (NumPy / CuPy / the emulated device), dtype, seeded generator
     limits               every size limit nanoae enforces, checked before anything is allocated

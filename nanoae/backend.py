@@ -9,12 +9,14 @@ random generator, so the same matrix math runs on the CPU or the GPU::
 
 Backends
 --------
-``numpy``     the default; arrays are ``numpy.ndarray``.
-``cupy``      a CUDA GPU through CuPy (``pip install 'nanoae[gpu]'``).
-``emulated``  NumPy underneath, but its arrays behave like a separate device:
-              they refuse implicit conversion to NumPy (``TypeError``, as CuPy's
+::
+
+    numpy     the default; arrays are numpy.ndarray.
+    cupy      a CUDA GPU through CuPy (pip install 'nanoae[gpu]').
+    emulated  NumPy underneath, but its arrays behave like a separate device:
+              they refuse implicit conversion to NumPy (TypeError, as CuPy's
               do) and refuse to mix with host arrays.  Tests run the whole
-              engine on it, so a hidden ``np.`` call or a leaked host array
+              engine on it, so a hidden np. call or a leaked host array
               fails on a machine without a GPU.
 
 Data crosses between host and device only here, and only explicitly:
@@ -165,6 +167,7 @@ def dtype() -> np.dtype:
 
 
 def set_dtype(new_dtype: str | np.dtype) -> None:
+    """Set the active backend's floating-point dtype (float32 or float64)."""
     _current().dtype = _check_dtype(new_dtype)
 
 

@@ -14,7 +14,7 @@ subtracted before summing, which keeps round-off small (cs231n's
 
 Agreement is measured with the cs231n relative error, entry by entry,
 
-    rel_error(a, n) = max_i |a_i − n_i| / max(|a_i| + |n_i|, floor)
+    ``rel_error(a, n) = max_i |a_i − n_i| / max(|a_i| + |n_i|, floor)``
 
 and a check passes when the worst entry, over every array, is below ``tol``.
 
@@ -50,7 +50,7 @@ from nanoae.backend import Array
 
 
 def rel_error(analytic: Array, numeric: Array, floor: float = 1e-8) -> float:
-    """cs231n: max_i |a_i − n_i| / max(|a_i| + |n_i|, floor)."""
+    """cs231n: ``max_i |a_i − n_i| / max(|a_i| + |n_i|, floor)``."""
     a, n = backend.to_numpy(analytic).astype(np.float64), backend.to_numpy(numeric).astype(np.float64)
     if a.shape != n.shape:
         raise ValueError(f"rel_error: shapes differ, {a.shape} vs {n.shape}")
@@ -68,7 +68,9 @@ def numerical_gradient(f: Callable[[], Array], x: Array, dout: Array | None = No
 
     With ``richardson`` (the default) the O(h²) error of the plain central
     difference D(h) is cancelled by one Richardson step,
+
         D = (4·D(h) − D(2h)) / 3          (error O(h⁴)),
+
     which matters where the gradient is near 0 but the third derivative is
     not (the minimum of a loss).  ``richardson=False`` gives the textbook D(h).
     """
@@ -147,12 +149,14 @@ def gradcheck(layer: Any, x: Array, dout: Array | None = None, loss: Any = None,
     """Check ``layer.backward`` against central differences, for x and every parameter.
 
     Three forms:
+
     * ``gradcheck(layer, x)``: the layer's output contracted with ``dout``
       (default: standard normal, drawn from ``seed``);
     * ``gradcheck(model, x, loss=..., target=...)``: the scalar
       loss(model(x), target) — a whole model with its training loss;
     * ``gradcheck(model, x, objective=...)``: any objective of
       ``nanoae.training.objectives`` (e.g. a VAE's ELBO with a fixed ε).
+
     With a loss or an objective the target defaults to x — held fixed while x
     is perturbed, so the check measures the gradient through the model.
     ∂L/∂x is checked too: the layer's ``input_grad`` is on for the check (a

@@ -27,10 +27,12 @@ def _normal(shape: tuple, variance: float) -> Array:
 
 
 def xavier_uniform(fan_out: int, fan_in: int) -> Array:
+    """Xavier (Glorot) uniform initialisation: W_ij ~ U(−a, a), a = √(6 / (fan_in + fan_out))."""
     return _uniform((fan_out, fan_in), 2.0 / (fan_in + fan_out))
 
 
 def xavier_normal(fan_out: int, fan_in: int) -> Array:
+    """Xavier (Glorot) normal initialisation: W_ij ~ N(0, 2 / (fan_in + fan_out))."""
     return _normal((fan_out, fan_in), 2.0 / (fan_in + fan_out))
 
 
@@ -40,6 +42,7 @@ def he_uniform(fan_out: int, fan_in: int, shape: tuple | None = None) -> Array:
 
 
 def he_normal(fan_out: int, fan_in: int) -> Array:
+    """He (Kaiming) normal initialisation: W_ij ~ N(0, 2 / fan_in)."""
     return _normal((fan_out, fan_in), 2.0 / fan_in)
 
 

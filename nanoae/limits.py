@@ -63,6 +63,7 @@ def memory_budget() -> int:
 
 
 def human_bytes(n: float) -> str:
+    """A number of bytes in the largest of TiB, GiB, MiB, KiB that it reaches (else in bytes)."""
     for unit, scale in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"

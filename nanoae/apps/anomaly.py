@@ -35,6 +35,7 @@ def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40
                 lr: float = 3e-3, seed: int = 0, show_class: int = 0, backend_name: str = "numpy",
                 figures: bool = True, progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
                   download: bool = False, engine: str = "fast") -> dict:
+    """One-class anomaly detection for each digit in ``classes``: scores s(x) = 1/D ‖x − x̂‖², threshold τ."""
     classes = [int(c) for c in classes]
     if not classes or any(not 0 <= c <= 9 for c in classes):
         raise ValueError(f"classes must be digits 0-9, got {classes}")

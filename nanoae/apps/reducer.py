@@ -70,6 +70,7 @@ SURE = 1.0                     # standard errors by which training must beat the
 
 
 class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """An autoencoder as a scikit-learn transformer, where one would use PCA."""
     def __init__(self, n_components: int = 2, hidden="auto", activation: str = "tanh", output: str = "linear",
                  loss: str = "mse", scale="auto", epochs: int = 500, patience: int = 20,
                  validation_fraction: float = 0.2, batch_size="auto", lr: float = 1e-3, images: bool = False,

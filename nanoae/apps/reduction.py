@@ -26,6 +26,7 @@ TRUSTWORTHINESS_POINTS = 1000     # its n×n rank matrices grow with n²: measur
 
 
 def measure(train_codes, test_codes, test_reconstructions, x_test, train_labels, test_labels) -> dict:
+    """Squared error per test image, 5-NN accuracy of the codes and trustworthiness (k = 5) of one method."""
     n = TRUSTWORTHINESS_POINTS
     return {"squared_error_per_image": squared_error_per_image(x_test, test_reconstructions),
             "5nn_accuracy": knn_accuracy(train_codes, train_labels, test_codes, test_labels, k=5),
@@ -44,6 +45,7 @@ def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 1
                   lr: float = 1e-3, seed: int = 0, backend_name: str = "numpy", figures: bool = True,
                   progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
                   download: bool = False, engine: str = "fast") -> dict:
+    """Autoencoders against PCA for each code size: error, 5-NN accuracy, trustworthiness."""
     check_sizes(code_sizes, hidden, batch_size)
     from nanoae.apps.reducer import AutoencoderReducer     # here, not at the top: these import scikit-learn (slow)
     from nanoae.evaluation.pca import PCA

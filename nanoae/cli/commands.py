@@ -27,10 +27,12 @@ RESUME_OPTIONS = ("epochs", "backend", "data_dir", "engine")     # what --resume
 
 
 def default_out(command: str) -> Path:
+    """The default run folder of a command: ``runs/<command>-<date>-<time>``."""
     return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def data_options(args) -> dict:
+    """The data set options given on the command line, as keyword arguments."""
     return {"dataset": args.dataset, "data_dir": args.data_dir, "download": args.download}
 
 
@@ -52,6 +54,7 @@ def wants_figures(args) -> bool:
 
 
 def demo(args) -> int:
+    """``demo``: train the lecture's autoencoder 784-128-64-2-64-128-784 and report against PCA."""
     args.out = args.out or default_out("demo")
     config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs, engine=args.engine,
                          **data_options(args))
@@ -63,6 +66,7 @@ def demo(args) -> int:
 
 
 def vae_demo(args) -> int:
+    """``vae-demo``: train the lecture's 2-D variational autoencoder and report its −ELBO and log p(x)."""
     args.out = args.out or default_out("vae-demo")
     config = VAEConfig(seed=args.seed, backend=args.backend, engine=args.engine, **data_options(args),
                        **({"epochs": args.epochs} if args.epochs is not None else {}))
@@ -84,6 +88,7 @@ def _config(args, config_class, own: tuple, foreign: tuple):
 
 
 def train(args) -> int:
+    """``train``: an autoencoder or a VAE from the options given (or ``--resume`` a run)."""
     if args.resume:
         return resume(args)
     args.out = args.out or default_out("train")
@@ -141,6 +146,7 @@ def resume(args) -> int:
 
 
 def denoise(args) -> int:
+    """``denoise``: a denoising autoencoder against a plain one."""
     args.out = args.out or default_out("denoise")
     say(args, f"Training a denoising autoencoder (784-512-128, {args.corruption} corruption) and a plain one.")
     metrics = run_denoising(args.out, args.corruption, args.train_level, args.levels, epochs=args.epochs,
@@ -151,6 +157,7 @@ def denoise(args) -> int:
 
 
 def reduce(args) -> int:
+    """``reduce``: autoencoders against PCA for dimensionality reduction."""
     args.out = args.out or default_out("reduce")
     say(args, f"Training 784-{'-'.join(map(str, args.hidden))}-code autoencoders for code sizes "
               f"{', '.join(map(str, args.code_sizes))}, and PCA.")
@@ -162,6 +169,7 @@ def reduce(args) -> int:
 
 
 def anomaly(args) -> int:
+    """``anomaly``: one-class anomaly detection by reconstruction error."""
     args.out = args.out or default_out("anomaly")
     say(args, f"One-class anomaly detection: an autoencoder per normal digit {args.classes}.")
     metrics = run_anomaly(args.out, args.classes, args.quantile, epochs=args.epochs, seed=args.seed,
@@ -186,6 +194,7 @@ def resumed_in_place(args, run: Path) -> Path:
 
 
 def pretrain_command(args) -> int:
+    """``pretrain``: Hinton & Salakhutdinov (2006) side by side (or ``--resume`` such a run)."""
     if args.resume:
         run = resumed_in_place(args, Path(args.resume))
         config = read_config(run)
@@ -237,11 +246,13 @@ def _trained_on(run: Path) -> str:
 
 
 def info(args) -> int:
+    """``info``: print versions, BLAS, backend and optional dependencies."""
     print(info_report())
     return 0
 
 
 def walk_command(args) -> int:
+    """``walk``: the walk through a trained network for one test digit (and back, with ``--backward``)."""
     backend.use(args.backend, dtype="float64", seed=args.seed)
     run = Path(args.run)
     model = load_model(run / "model.npz" if run.is_dir() else run)

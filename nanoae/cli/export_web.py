@@ -26,6 +26,7 @@ def _positive_int(text: str) -> int:
 
 
 def add_export_web(commands_) -> None:
+    """Add the ``export-web`` command and its options to the parser."""
     p = commands_.add_parser(
         "export-web", help="write the latent explorer page for a 2-D run",
         description="One self-contained HTML page (it works offline, opened from the disk): the test digits' "
@@ -45,6 +46,7 @@ def add_export_web(commands_) -> None:
 
 
 def export_web(args) -> int:
+    """``export-web``: write the latent explorer page of a 2-D run."""
     backend.use("numpy", dtype="float64")          # float64 weights: the page decodes in float64 too
     run = Path(args.run)
     folder = run if run.is_dir() else run.parent

@@ -24,6 +24,7 @@ CUPY_PACKAGES = ("cupy", "cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x")
 
 
 def version_of(package: str) -> str | None:
+    """The installed version of ``package``, or None when it is not installed."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -31,6 +32,7 @@ def version_of(package: str) -> str | None:
 
 
 def blas_name() -> str:
+    """The name and version of the BLAS NumPy was built with ("unknown" where NumPy does not say)."""
     try:
         config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         return f"{config.get('name', '?')} {config.get('version', '')}".strip()
@@ -66,6 +68,7 @@ def gpu_lines() -> list:
 
 
 def report() -> str:
+    """The text ``python -m nanoae info`` prints."""
     lines = [f"nanoae      {nanoae.__version__} ({os.path.dirname(nanoae.__file__)})",
              f"Python      {platform.python_version()} on {platform.platform()}",
              f"NumPy       {np.__version__}, BLAS {blas_name()}, "

@@ -20,6 +20,7 @@ from nanoae.training.fit import ENGINES
 def _number(parse, accept, expected: str):
     """An argparse type: ``parse`` the text, then ``accept`` the value, else say what was expected."""
     def convert(text: str):
+        """Parse ``text`` and check the value; else an ``argparse.ArgumentTypeError`` saying what was expected."""
         try:
             value = parse(text)
         except ValueError:
@@ -35,6 +36,7 @@ def _list_of(parse, accept, expected: str, most: int | None = None, distinct: bo
     at most ``most`` of them where each costs a piece of work (``nanoae/limits.py``); ``distinct``:
     none twice (each names a model to train)."""
     def convert(text: str) -> list:
+        """Parse comma-separated ``text`` and check each value; else an ``argparse.ArgumentTypeError``."""
         try:
             values = [parse(part) for part in text.split(",")]
         except ValueError:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 def report_autoencoder(result, show_walk: bool = True) -> None:
+    """Print an autoencoder run's results: the walk, the comparison with PCA, what was written."""
     metrics, out = result["metrics"], result["out"]
     comparison = metrics["comparison_with_pca"]
     ae, pca = comparison["autoencoder"], comparison["pca"]
@@ -20,6 +21,7 @@ def report_autoencoder(result, show_walk: bool = True) -> None:
 
 
 def report_vae(result) -> None:
+    """Print a VAE run's results: −ELBO = reconstruction + KL, the log p(x) estimates, what was written."""
     metrics, out = result["metrics"], result["out"]
     elbo = metrics["test_elbo_nats_per_image"]
     print(f"\nOn the {metrics['test_size']} held-out images (nats per image):")
@@ -31,12 +33,14 @@ def report_vae(result) -> None:
 
 
 def print_table(rows, columns) -> None:
+    """Print ``rows`` under ``columns``, right-aligned."""
     print("  " + "  ".join(f"{c:>16}" for c in columns))
     for row in rows:
         print("  " + "  ".join(f"{v:>16.4g}" if isinstance(v, float) else f"{v!s:>16}" for v in row))
 
 
 def report_denoising(metrics, out) -> None:
+    """Print the denoising results: PSNR and MSE per corruption level."""
     print(f"\nOn the {metrics['test_size']} held-out images (PSNR in dB, higher is better):")
     print_table([(r["level"], r["images"], r["psnr_db"], r["mse"]) for r in metrics["results"]],
                 ("level", "images", "PSNR (dB)", "MSE"))
@@ -44,6 +48,7 @@ def report_denoising(metrics, out) -> None:
 
 
 def report_reduction(metrics, out) -> None:
+    """Print the dimensionality reduction results: autoencoder and PCA per code size."""
     print(f"\nOn the {metrics['test_size']} held-out images (trustworthiness: the first 1,000):")
     rows = [(size, name, r[name]["squared_error_per_image"], r[name]["5nn_accuracy"], r[name]["trustworthiness_k5"])
             for size, r in metrics["results"].items() for name in ("autoencoder", "pca")]
@@ -55,6 +60,7 @@ def report_reduction(metrics, out) -> None:
 
 
 def report_anomaly(metrics, out, quantile: float) -> None:
+    """Print the anomaly detection results: AUROC per normal digit, and at the threshold."""
     print(f"\nAUROC over the {metrics['test_size']} test images, threshold at the {quantile:g} quantile "
           "of held-aside normals:")
     print_table([(int(c), r["auroc"], r["anomalies_caught"], r["normal_flagged"])

@@ -20,6 +20,8 @@ def _check_fraction(name: str, value: float) -> float:
 
 
 class GaussianNoise:
+    """x̃ = clip(x + σ·n, 0, 1),  n ~ N(0, I)."""
+
     def __init__(self, sigma: float) -> None:
         if not sigma >= 0:
             raise ValueError(f"the noise level σ must be ≥ 0, got {sigma}")
@@ -33,6 +35,8 @@ class GaussianNoise:
 
 
 class MaskingNoise:
+    """Each pixel set to 0 with probability p (``fraction``)."""
+
     def __init__(self, fraction: float) -> None:
         self.fraction = self.level = _check_fraction("the masked fraction", fraction)
 
@@ -44,6 +48,8 @@ class MaskingNoise:
 
 
 class SaltAndPepper:
+    """Each pixel, with probability p (``fraction``), set to 0 or 1 (half each)."""
+
     def __init__(self, fraction: float) -> None:
         self.fraction = self.level = _check_fraction("the salt-and-pepper fraction", fraction)
 

@@ -30,6 +30,7 @@ def check_batch_size(batch_size: int, examples: int | None = None) -> int:
 
 @dataclass
 class ImageDataset:
+    """Images (N, D) and labels (N,): uint8 pixels 0-255, or floats (in [0, 1] unless ``unit_interval`` is off)."""
     images: np.ndarray          # (N, D) uint8 pixel values 0-255, or floats already in [0, 1]
     labels: np.ndarray          # (N,) integer class labels
     name: str = "images"

@@ -22,6 +22,7 @@ from nanoae.data.idx import DataError
 
 def download(url: str, target: str | Path, verify: Callable[[Path], None], timeout: float = 60.0,
              chunk: int = 1 << 20) -> Path:
+    """Fetch ``url`` to ``target``: streamed to a temporary file, checked by ``verify``, then renamed into place."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)

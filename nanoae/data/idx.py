@@ -159,6 +159,7 @@ def read_idx_with_digest(path: str | Path, chunk: int = 1 << 20) -> tuple[np.nda
 
 
 def read_idx(path: str | Path) -> np.ndarray:
+    """The array in an IDX file (raw or .gz)."""
     return read_idx_with_digest(path)[0]
 
 

@@ -22,6 +22,7 @@ MNIST_5K_SHA256 = "9668a5efa475b26def9647511a134823b33f16a78f39a74947eba621444eb
 
 
 def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -4,10 +4,12 @@
     train, test = nanoae.data.load_dataset("mnist", data_dir="~/data", download=True)
 
 Each data set is four IDX files (raw or .gz).  They are looked for, in order, in
+
     1. ``data_dir`` (the argument / ``--data-dir``),
     2. ``$NANOAE_DATA``,
     3. the per-user cache ``$XDG_CACHE_HOME/nanoae`` (default ``~/.cache/nanoae``),
     4. ``/usr/share/datasets`` (Debian's ``dataset-fashion-mnist`` installs there),
+
 each location searched as ``<location>/<name>/`` and, for the first two,
 ``<location>/`` itself.  MNIST is also read from a Keras-style ``mnist.npz``.
 
@@ -38,12 +40,16 @@ FILENAMES = {"train-images": "train-images-idx3-ubyte", "train-labels": "train-l
 
 @dataclass(frozen=True)
 class FileDigest:
+    """A file's known SHA-256: of its uncompressed content, and of its .gz as distributed."""
+
     content: str | None      # SHA-256 of the uncompressed IDX bytes
     gz: str | None           # SHA-256 of the .gz as distributed
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """A named data set: its files' digests, its mirrors, and how to get it by hand."""
+
     name: str
     digests: dict            # role -> FileDigest
     mirrors: tuple
@@ -87,10 +93,12 @@ DATASETS = {
 
 
 def cache_dir() -> Path:
+    """The per-user cache, ``$XDG_CACHE_HOME/nanoae`` (default ``~/.cache/nanoae``)."""
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nanoae"
 
 
 def search_path(name: str, data_dir: str | Path | None = None) -> list[Path]:
+    """Where data set ``name``'s files are looked for, in order."""
     places = []
     for base, flat in ((data_dir, True), (os.environ.get("NANOAE_DATA"), True),
                        (cache_dir(), False), ("/usr/share/datasets", False)):

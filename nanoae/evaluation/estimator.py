@@ -90,7 +90,7 @@ PIXEL_EDGE = 1e-6          # float pixels may stray this far outside [0, 1] (Min
 
 
 def validate(estimator: Any, X: ArrayLike, reset: bool, minimum_samples: int = 1) -> np.ndarray:
-    """X as a finite float64 (n_samples, n_features) array; ``reset`` records n_features_in_ (fit)."""
+    """X as a finite float64 (n_samples, n_features) array; ``reset`` records ``n_features_in_`` (fit)."""
     if not reset:
         check_is_fitted(estimator)
     return validate_data(estimator, X, reset=reset, dtype=np.float64, ensure_min_samples=minimum_samples)

@@ -35,6 +35,7 @@ class Gradient:
 # --- how numbers are shown and checked ---------------------------------------------------------------------
 
 def format_index(index: tuple) -> str:
+    """An index as the walk prints it: ``[i, j]``."""
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
 
@@ -53,7 +54,7 @@ def describe(value: np.ndarray) -> str:
 
 
 def relative_error(analytic: float, numeric: float, floor: float = 1e-10) -> float:
-    """cs231n's |a − n| / max(|a| + |n|, floor); the floor keeps round-off on a zero from looking large."""
+    """cs231n's ``|a − n| / max(|a| + |n|, floor)``; the floor keeps round-off on a zero from looking large."""
     return abs(analytic - numeric) / max(abs(analytic) + abs(numeric), floor)
 
 
@@ -72,6 +73,7 @@ def central_difference(loss_of: Callable[[], float], array: Array, index: tuple,
 
 
 def host(array: Array) -> np.ndarray:
+    """An array as float64 NumPy, without its batch axis when the batch is one."""
     return backend.to_numpy(array).astype(np.float64).reshape(array.shape[1:] if array.shape[:1] == (1,)
                                                               and array.ndim > 1 else array.shape)
 

@@ -2,12 +2,16 @@
 
 (Not to be confused with the decoder's likelihood p(x|z), ``nanoae/models/decoder_likelihoods.py``.)
 
-For one image x and k samples zᵢ ~ q(z|x) = N(μ, σ²):
+For one image x and k samples zᵢ ~ q(z|x) = N(μ, σ²)::
+
     log wᵢ = log p(x|zᵢ) + log p(zᵢ) − log q(zᵢ|x)
     log p(x) ≈ log (1/k) Σᵢ wᵢ = logsumexp(log w) − log k          (Burda et al., 2015)
-with, per latent dimension j (and zᵢ = μ + σ εᵢ),
+
+with, per latent dimension j (and zᵢ = μ + σ εᵢ), ::
+
     log p(z)   = −½ Σ_j (z_j² + log 2π)
     log q(z|x) = −½ Σ_j (ε_j² + log σ_j² + log 2π).
+
 Its expectation is ≥ the ELBO and grows towards log p(x) as k grows; at k = 1
 it is a one-sample estimate of the ELBO itself.  Everything is in nats per image.
 The work grows with k: runs (``--iw-samples``, ``VAEConfig.iw_samples``) take k up to

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike            # host data: a NumPy array, or any
 
 
 def squared_error_per_image(x: ArrayLike, x_hat: ArrayLike) -> float:
+    """Σ_i (x_i − x̂_i)² over the pixels of an image, averaged over images."""
     x, x_hat = np.asarray(x, dtype=np.float64), np.asarray(x_hat, dtype=np.float64)
     if x.shape != x_hat.shape:
         raise ValueError(f"shapes differ: {x.shape} vs {x_hat.shape}")
@@ -24,6 +25,7 @@ def squared_error_per_image(x: ArrayLike, x_hat: ArrayLike) -> float:
 
 def knn_accuracy(train_codes: ArrayLike, train_labels: ArrayLike, test_codes: ArrayLike, test_labels: ArrayLike,
                  k: int = 5) -> float:
+    """Accuracy of a majority vote of the k nearest training codes (Euclidean) for each test code."""
     train_codes, test_codes = np.asarray(train_codes, np.float64), np.asarray(test_codes, np.float64)
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
     if not 1 <= k <= len(train_codes):

@@ -3,9 +3,11 @@
 For centred data X_c = X − μ (rows are samples), the principal directions are
 the eigenvectors of the covariance C = X_cᵀ X_c / (N − 1) with the largest
 eigenvalues (equivalently, the right singular vectors of X_c).  Keeping the
-first k as the rows of V_k:
+first k as the rows of V_k::
+
     transform:          z = (x − μ) V_kᵀ             (B, k)
     inverse_transform:  x̂ = z V_k + μ                (B, D)
+
 A linear autoencoder with squared error learns the same subspace
 (Baldi & Hornik, 1989).  Host-side NumPy.
 
@@ -34,6 +36,8 @@ CHUNK = 5000
 
 
 class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Principal component analysis as a scikit-learn transformer: z = (x − μ) V_kᵀ, x̂ = z V_k + μ."""
+
     def __init__(self, n_components: int = 2, images: bool = False):
         self.n_components = n_components
         self.images = images

@@ -59,6 +59,7 @@ def pad(text: str, width: int) -> str:
 
 
 def shown_width(text: str) -> int:
+    """How many columns ``text`` takes when printed (combining marks take none)."""
     return sum(1 for ch in text if not unicodedata.combining(ch))
 
 

@@ -51,6 +51,8 @@ class Update:
 
 @dataclass
 class WalkBack:
+    """The walk back: its header, every gradient with its finite-difference checks, and the optimizer steps."""
+
     header: list
     gradients: list
     updates: list

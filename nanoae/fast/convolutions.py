@@ -107,6 +107,8 @@ class _ConvKernel:
 
 
 class Conv2dKernel(_ConvKernel):
+    """Conv2d's forward and backward, into buffers kept from one step to the next."""
+
     def forward(self, x):
         layer, xp = self.layer, backend.xp()
         n, _, h, w = x.shape
@@ -146,6 +148,8 @@ class Conv2dKernel(_ConvKernel):
 
 
 class ConvTranspose2dKernel(_ConvKernel):
+    """ConvTranspose2d's forward and backward, into buffers kept from one step to the next."""
+
     def forward(self, x):
         layer, xp = self.layer, backend.xp()
         n, _, h, w = x.shape

@@ -32,7 +32,7 @@ def flush_subnormals(a, scratch=None) -> None:
 
     A float is zero or subnormal exactly when its exponent bits are all zero, so the test and the
     zeroing are done on the bits, as integers: ``bits · [exponent ≠ 0]``.  Comparing the floats
-    themselves (|a| < tiny) would compute on the very subnormals it is looking for, at their slow
+    themselves (``|a| < tiny``) would compute on the very subnormals it is looking for, at their slow
     speed: 2.8 ms against 0.5 ms on a 1024×784 gradient with a few hundred of them (measured).
     """
     if backend.name() == "cupy":

@@ -14,7 +14,9 @@ runs its own ``step``.
 
 SGD's kernel does the textbook's arithmetic in the textbook's order: the same
 bits.  Adam's folds the bias corrections into two scalars,
+
     (m / (√v · 1/√(1 − β2^t) + ε)) · η/(1 − β1^t)   for   η m̂ / (√v̂ + ε),
+
 which rounds differently in the last bit; ``tests/test_engine.py`` holds the
 two trajectories together at a stated tolerance.
 """

@@ -51,6 +51,8 @@ class TorchTiedLinear(nn.Module):
 
 
 class TorchAutoencoder(nn.Module):
+    """A PyTorch autoencoder: x̂ = f_dec(f_enc(x))."""
+
     def __init__(self, encoder: nn.Module, decoder: nn.Module):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
@@ -74,6 +76,8 @@ class TorchGaussianVariance(nn.Module):
 
 
 class TorchVAE(nn.Module):
+    """A PyTorch VAE: (μ, log σ²) = encode(x), z = μ + σ ⊙ ε, decoder(z)."""
+
     def __init__(self, encoder, mu, logvar, decoder, likelihood, likelihood_kind: str):
         super().__init__()
         self.encoder, self.mu, self.logvar, self.decoder = encoder, mu, logvar, decoder

@@ -64,14 +64,18 @@ class Parameterized:
         return named
 
     def zero_grad(self) -> None:
+        """Set every gradient, of this layer and its sub-layers, to zero."""
         for grad in self.named_gradients().values():
             grad.fill(0)
 
     def num_parameters(self) -> int:
+        """How many numbers the parameters hold, sub-layers included."""
         return sum(int(p.size) for p in self.named_parameters().values())
 
 
 class Layer(Parameterized):
+    """A layer: ``forward(x)`` keeps its cache, ``backward(dout)`` returns ∂L/∂x and adds ∂L/∂θ into ``grads``."""
+
     input_grad = True        # backward computes ∂L/∂x; a model turns it off on its first layer (data input)
 
     def __init__(self) -> None:
@@ -82,6 +86,7 @@ class Layer(Parameterized):
         return self.forward(x)
 
     def forward(self, x: Array) -> Array:
+        """out = f(x), keeping in ``self.cache`` what backward needs."""
         raise NotImplementedError
 
     def backward(self, dout: Array) -> Array | None:

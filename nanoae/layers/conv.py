@@ -4,16 +4,20 @@ Layout NCHW: x (N, C, H, W).  Conv2d with F filters W ∈ R^(F×C×KH×KW), bias
 
     out[n, f, oh, ow] = Σ_{c,i,j} W[f, c, i, j] · x_pad[n, c, oh·s + i, ow·s + j] + b[f]
 
-With Xᵀ = im2col(x) reshaped to (C·KH·KW, N·OH·OW) and W₂ = W reshaped to (F, C·KH·KW):
+With Xᵀ = im2col(x) reshaped to (C·KH·KW, N·OH·OW) and W₂ = W reshaped to (F, C·KH·KW)::
+
     forward:   outᵀ = W₂ Xᵀ + b                       (F, N·OH·OW)    one product
     backward:  ∂L/∂W₂ = doutᵀ X,  ∂L/∂b = Σ dout,  ∂L/∂Xᵀ = W₂ᵀ doutᵀ   two products
                ∂L/∂x = col2im(∂L/∂Xᵀ)
+
 (Columns, not rows, so that im2col and col2im copy contiguous blocks.)
 
 ConvTranspose2d is the same map run backwards — its forward is a convolution's
 input gradient: with W ∈ R^(C_in×C_out×KH×KW) (PyTorch's layout) and
-W₂ = W reshaped to (C_in, C_out·KH·KW),
+W₂ = W reshaped to (C_in, C_out·KH·KW)::
+
     out = col2im(W₂ᵀ xᵀ) + b,   OH = (H − 1)·s − 2p + KH + output_padding
+
 and its backward is im2col followed by two products.  It upsamples, learned.
 """
 from __future__ import annotations
@@ -34,6 +38,8 @@ class _ConvBase(Layer):
 
 
 class Conv2d(_ConvBase):
+    """2-D convolution, W ∈ R^(F×C×KH×KW), b ∈ R^F, on x (N, C, H, W), by im2col."""
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0) -> None:
         super().__init__()
@@ -80,6 +86,8 @@ class Conv2d(_ConvBase):
 
 
 class ConvTranspose2d(_ConvBase):
+    """2-D transposed convolution, W ∈ R^(C_in×C_out×KH×KW), b ∈ R^C_out: a convolution's input gradient."""
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
                  output_padding: int = 0) -> None:
         super().__init__()

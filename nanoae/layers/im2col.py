@@ -25,6 +25,7 @@ from nanoae.backend import Array
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int, where: str, axis: str) -> int:
+    """The output size (size + 2·padding − kernel) / stride + 1, refused where it is not a whole number."""
     span = size + 2 * padding - kernel
     if span < 0:
         raise ValueError(f"{where}: kernel {kernel} is larger than the padded input {axis} "

@@ -7,8 +7,7 @@ Here, a batch of B row vectors x ∈ R^(B×in):
 Backward, given dout = ∂L/∂y ∈ R^(B×out):
     ∂L/∂W = doutᵀ x       ∈ R^(out×in)
     ∂L/∂b = Σ_batch dout  ∈ R^out
-    ∂L/∂x = dout W        ∈ R^(B×in)     (None when ``input_grad`` is off: x is data, see base.py)
-"""
+    ∂L/∂x = dout W        ∈ R^(B×in)     (None when ``input_grad`` is off: x is data, see base.py)"""
 from __future__ import annotations
 
 from nanoae import backend
@@ -17,6 +16,7 @@ from nanoae.layers.base import Array, Layer
 
 
 class Linear(Layer):
+    """y = W x + b, W ∈ R^(out×in), b ∈ R^out; batch-first: y = x @ W.T + b."""
     def __init__(self, in_features: int, out_features: int, init: str = "xavier_uniform") -> None:
         super().__init__()
         if int(in_features) < 1 or int(out_features) < 1:

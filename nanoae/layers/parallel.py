@@ -2,7 +2,7 @@
 
 ``Parallel(Linear(d, k), Sequential(Linear(d, h), Tanh(), Linear(h, k)))`` is a
 linear path beside a nonlinear one (a residual connection, when one branch is
-the identity).  The chain rule through a sum and a shared input:
+the identity).  The chain rule through a sum and a shared input::
 
     forward    y = Σᵢ fᵢ(x)
     backward   ∂L/∂fᵢ = ∂L/∂y for every branch (a sum passes its gradient on unchanged);
@@ -16,6 +16,8 @@ from nanoae.layers.base import Array, Layer
 
 
 class Parallel(Layer):
+    """y = Σᵢ fᵢ(x): branches side by side, each seeing the same x."""
+
     def __init__(self, *branches: Layer) -> None:
         super().__init__()
         if not branches or not all(isinstance(branch, Layer) for branch in branches):

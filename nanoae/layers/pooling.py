@@ -16,6 +16,8 @@ from nanoae.layers.im2col import col2im, im2col, output_size
 
 
 class MaxPool2d(Layer):
+    """Max pooling over kernel_size × kernel_size windows (stride defaults to kernel_size)."""
+
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride or kernel_size
@@ -50,6 +52,8 @@ class MaxPool2d(Layer):
 
 
 class Flatten(Layer):
+    """(N, …) → (N, D): every axis after the batch's in one, e.g. (N, C, H, W) → (N, C·H·W)."""
+
     def forward(self, x: Array) -> Array:
         backend.check_array(x, self, "forward")
         self.cache = x.shape
@@ -65,6 +69,8 @@ class Flatten(Layer):
 
 
 class Unflatten(Layer):
+    """(N, D) → (N, ``*shape``)."""
+
     def __init__(self, *shape: int) -> None:
         super().__init__()
         self.shape = tuple(int(n) for n in shape)

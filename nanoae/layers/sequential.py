@@ -26,6 +26,8 @@ from nanoae.layers.tied import TiedLinear
 
 
 class Sequential(Layer):
+    """Layers in a row: forward through each in turn, backward in reverse order."""
+
     def __init__(self, *layers: Layer) -> None:
         super().__init__()
         for layer in layers:

@@ -1,10 +1,13 @@
 """A decoder layer that reuses an encoder layer's weights, transposed (tied weights).
 
 If the encoder layer is h = W x + b with W ∈ R^(out×in), the tied decoder layer
-maps back R^out → R^in with the same W:
+maps back R^out → R^in with the same W::
+
     y = Wᵀ h + c                 batch-first: y = h @ W + c          # (B, in)
+
 It owns only its bias c.  Backward adds its share to the *encoder's* ∂L/∂W,
-which therefore collects gradient from both uses:
+which therefore collects gradient from both uses::
+
     ∂L/∂W += hᵀ dout             ∈ R^(out×in)
     ∂L/∂c  = Σ_batch dout
     ∂L/∂h  = dout Wᵀ
@@ -17,6 +20,8 @@ from nanoae.layers.linear import Linear
 
 
 class TiedLinear(Layer):
+    """y = Wᵀ h + c with the W of an encoder's Linear layer; owns only its bias c."""
+
     def __init__(self, source: Linear) -> None:
         super().__init__()
         if not isinstance(source, Linear):

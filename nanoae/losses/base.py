@@ -19,6 +19,7 @@ REDUCTIONS = ("mean", "batchmean", "sum")
 
 
 def check_reduction(reduction: str) -> str:
+    """``reduction`` if it is one of ``REDUCTIONS``, else a ValueError."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"unknown reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
     return reduction
@@ -54,6 +55,7 @@ def check_pair(pred: Array, target: Array, where: str) -> None:
 
 
 def check_finite(where: str, **arrays: Array) -> None:
+    """Refuse arrays holding NaN or Inf."""
     xp = backend.xp()
     for label, array in arrays.items():
         if not bool(xp.isfinite(array).all()):
@@ -61,6 +63,7 @@ def check_finite(where: str, **arrays: Array) -> None:
 
 
 def check_unit_interval(where: str, **arrays: Array) -> None:
+    """Refuse arrays with values outside [0, 1]."""
     for label, array in arrays.items():
         if not bool(((array >= 0) & (array <= 1)).all()):
             low, high = float(array.min()), float(array.max())

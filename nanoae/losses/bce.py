@@ -23,6 +23,8 @@ from nanoae.losses.base import Array, Loss, check_finite, check_pair, check_unit
 
 
 class BCELoss(Loss):
+    """ℓ = −[x log p + (1 − x) log(1 − p)] on probabilities p = x̂ (clipped to [ε, 1 − ε])."""
+
     def forward(self, pred: Array, target: Array) -> Array:
         if self.check_inputs:
             check_pair(pred, target, "BCELoss")
@@ -41,6 +43,8 @@ class BCELoss(Loss):
 
 
 class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy on logits s, p = σ(s), computed stably; ∂ℓ/∂s = σ(s) − x."""
+
     def forward(self, logits: Array, target: Array) -> Array:
         if self.check_inputs:
             check_pair(logits, target, "BCEWithLogitsLoss")

@@ -15,6 +15,8 @@ from nanoae.losses.base import Array, Loss, check_finite, check_pair, reduce, re
 
 
 class GaussianKLLoss(Loss):
+    """KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²); backward gives (∂L/∂μ, ∂L/∂log σ²)."""
+
     def __init__(self, reduction: str = "batchmean", check_inputs: bool = True) -> None:
         super().__init__(reduction, check_inputs)
 

@@ -1,5 +1,7 @@
 """Mean squared error, the lecture's ‖x − x̂‖².
 
+::
+
     ℓ_bi = (x̂_bi − x_bi)²            per pixel i of image b
     L    = 1/(B·D) Σ_b Σ_i ℓ_bi       (reduction="mean": mean over the D pixels
                                         of each image, then over the B images)
@@ -11,6 +13,8 @@ from nanoae.losses.base import Array, Loss, check_finite, check_pair, reduce, re
 
 
 class MSELoss(Loss):
+    """Mean squared error: ℓ_bi = (x̂_bi − x_bi)²."""
+
     def forward(self, pred: Array, target: Array) -> Array:
         if self.check_inputs:
             check_pair(pred, target, "MSELoss")

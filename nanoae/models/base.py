@@ -24,6 +24,8 @@ from nanoae.parameters import FlatParameters
 
 
 class Model(Layer):
+    """A layer that owns its parameters' memory: θ and g as flat vectors (``FlatParameters``)."""
+
     encoder: Layer                                # every model has one, set by the subclass
 
     def __init__(self, config: dict | None = None):

@@ -26,6 +26,7 @@ from nanoae.models.autoencoder import Autoencoder
 
 
 def conv_autoencoder(code_size: int = 2, channels: Sequence[int] = (16, 32)) -> Autoencoder:
+    """A convolutional autoencoder for 28×28 images: two stride-2 convolutions down to the code, and back up."""
     c1, c2 = (int(c) for c in channels)
     if isinstance(code_size, bool) or not isinstance(code_size, int) or code_size < 1 or min(c1, c2) < 1:
         raise ValueError(f"conv_autoencoder needs a positive code size and channels, got {code_size}, {channels}")

@@ -9,16 +9,21 @@ parameter, log σ², like a layer does (``Parameterized``), so that the model's
 
 Bernoulli (binary or grey pixels read as probabilities).  The decoder emits
 logits s; the mean image is p = σ(s) (the sigmoid output), and
+
     −log p(x|z) = Σ_i BCE(σ(s_i), x_i)
+
 computed stably from the logits.  For grey values in (0, 1) this is the usual
 "Bernoulli on non-binarised MNIST" pseudo-likelihood; ``strict=True`` refuses
 anything but 0/1 pixels.
 
 Gaussian.  The decoder emits the mean m (after a sigmoid), and
+
     −log p(x|z) = ½ Σ_i [ (x_i − m_i)² / σ² + log σ² + log 2π ]
+
 i.e. the squared error scaled by 1/(2σ²) plus a constant.  σ² is fixed
 (``variance=…``) or learned: one scalar parameter ``likelihood.logvar`` (log σ²),
 shared by all pixels, with
+
     ∂/∂log σ² = ½ Σ_i [ 1 − (x_i − m_i)² / σ² ].
 """
 from __future__ import annotations
@@ -55,6 +60,8 @@ class Likelihood(Loss, Parameterized):
 
 
 class BernoulliLikelihood(Likelihood):
+    """−log p(x|z) = Σ_i BCE(σ(s_i), x_i), from the decoder's logits s."""
+
     def __init__(self, strict: bool = False) -> None:
         super().__init__()
         self.strict = strict
@@ -89,6 +96,8 @@ class BernoulliLikelihood(Likelihood):
 
 
 class GaussianLikelihood(Likelihood):
+    """−log p(x|z) = ½ Σ_i [ (x_i − m_i)² / σ² + log σ² + log 2π ], σ² fixed or learned."""
+
     def __init__(self, variance: float | None = None) -> None:
         """``variance=None`` learns log σ² (starting at log 0.1); a number fixes σ²."""
         super().__init__()

@@ -35,6 +35,7 @@ def _activation(name: str) -> Layer:
 
 
 def check_sizes(sizes: Sequence[int]) -> list[int]:
+    """``sizes`` as a list, if it is at least two positive integers."""
     sizes = list(sizes)
     if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
         raise ValueError(f"sizes must be a list of at least two positive integers, got {sizes}")

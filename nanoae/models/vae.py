@@ -1,14 +1,16 @@
-"""The variational autoencoder (Kingma & Welling, 2013).
+"""The variational autoencoder (Kingma & Welling, 2013)::
 
     encoder:   h = f_trunk(x)                                    # (B, H)
                μ = W_μ h + b_μ,   log σ² = W_v h + b_v            # (B, d) each
     sample:    ε ~ N(0, I),   z = μ + σ ⊙ ε,   σ = exp(½ log σ²)  # reparameterisation
     decoder:   s = f_dec(z)                                       # logits (Bernoulli) or mean (Gaussian)
 
-Backward, through the sampling step (ε is the one drawn in forward), in two halves:
+Backward, through the sampling step (ε is the one drawn in forward), in two halves::
+
     backward_to_latent(dout):           ∂L/∂z = f_dec's backward of dout
                                         ∂L/∂μ = ∂L/∂z,   ∂L/∂log σ² = ∂L/∂z ⊙ ε ⊙ ½σ
     backward_from_latent(dμ, dlog σ²):  ∂L/∂h = both heads' backward, added;  then the trunk's
+
 ``backward(dout)`` is the two in a row, like every layer's: dout → ∂L/∂x.
 
 This is the one place where nanoae's layer contract (one ``backward(dout)``
@@ -42,6 +44,8 @@ LOGVAR_RANGE = (-30.0, 20.0)
 
 
 class VAE(Model):
+    """The variational autoencoder: (μ, log σ²) = encode(x), z = μ + σ ⊙ ε, s = f_dec(z)."""
+
     def __init__(self, trunk: Layer, mu_head: Linear, logvar_head: Linear, decoder: Layer,
                  likelihood: BernoulliLikelihood | GaussianLikelihood, config: dict | None = None) -> None:
         self.encoder, self.mu, self.logvar, self.decoder = trunk, mu_head, logvar_head, decoder
@@ -151,6 +155,7 @@ def classic_vae(**options: Any) -> VAE:
 
 
 def vae_from_config(config: dict) -> VAE:
+    """Rebuild a VAE from its saved configuration."""
     return dense_vae(config["sizes"], config["hidden"], config["likelihood"], config["variance"],
                      config.get("strict", False))
 

@@ -21,6 +21,8 @@ from nanoae.optim.base import LearningRate, Optimizer, finite
 
 
 class Adam(Optimizer):
+    """Adam: m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g², θ ← θ − η m̂ / (√v̂ + ε)."""
+
     def __init__(self, model: Any, lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, clip_norm: float | None = None) -> None:
         super().__init__(model, lr, clip_norm)
@@ -42,6 +44,8 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
+    """AdamW: θ ← θ (1 − η λ), then Adam's step."""
+
     def __init__(self, model: Any, lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.01, clip_norm: float | None = None) -> None:
         super().__init__(model, lr, betas, eps, clip_norm)

@@ -40,6 +40,8 @@ LearningRate = Union[float, Callable[[int], float]]     # a number, or a schedul
 
 
 class Optimizer:
+    """Base class: the parameters, their state, the learning rate and clipping; ``update`` is the rule."""
+
     def __init__(self, model: Any, lr: LearningRate = 1e-3, clip_norm: float | None = None) -> None:
         if not callable(lr) and not (finite(lr) and lr > 0):
             raise ValueError(f"learning rate must be positive and finite, got {lr!r}")
@@ -67,13 +69,16 @@ class Optimizer:
                 self.state[name][key] = view
 
     def current_lr(self) -> float:
+        """This step's learning rate η (a schedule's value at ``step_count``)."""
         return float(self.lr(self.step_count)) if callable(self.lr) else float(self.lr)
 
     def zero_grad(self) -> None:
+        """Set every gradient to zero."""
         for segment in self.segments:
             segment.grads.fill(0)
 
     def step(self) -> None:
+        """One step: clip the gradient's norm if asked, apply ``update`` to every parameter, count it."""
         if self.clip_norm is not None:
             self.last_grad_norm = clip_grad_norm([segment.grads for segment in self.segments], self.clip_norm)
         lr = self.current_lr()

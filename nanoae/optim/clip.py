@@ -12,6 +12,7 @@ from nanoae.backend import Array
 
 
 def global_grad_norm(grads: list[Array]) -> Array:
+    """‖g‖₂ over every gradient together, as if they were one vector."""
     xp = backend.xp()
     return xp.sqrt(sum((g * g).sum() for g in grads))
 

@@ -1,10 +1,12 @@
 """Stochastic gradient descent, with momentum and Nesterov momentum.
 
-With gradient g, velocity v (starts at 0), momentum μ, weight decay λ:
+With gradient g, velocity v (starts at 0), momentum μ, weight decay λ::
+
     g ← g + λ θ                                  (L2 penalty, if λ > 0)
     v ← μ v + g
     θ ← θ − η v                  (classical momentum; plain SGD when μ = 0)
     θ ← θ − η (g + μ v)          (Nesterov)
+
 These are PyTorch's conventions, so settings carry over.  (The fast engine's
 form, ``nanoae/fast/updates.py``, does the same arithmetic in the same order.)
 """
@@ -17,6 +19,8 @@ from nanoae.optim.base import LearningRate, Optimizer, finite
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+
     def __init__(self, model: Any, lr: LearningRate = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0, clip_norm: float | None = None) -> None:
         super().__init__(model, lr, clip_norm)

@@ -1,7 +1,9 @@
 """Figures (matplotlib, the ``plot`` extra).
 
-    base.py   matplotlib on demand (``require_matplotlib``, ``PlotsUnavailable``), atomic PNG writing,
-              ``show``: a written figure inline in a notebook
+::
+
+    base.py   matplotlib on demand (require_matplotlib, PlotsUnavailable), atomic PNG writing,
+              show: a written figure inline in a notebook
     runs.py   a training run: losses, latent space, reconstructions, manifold, image grids, the ELBO
     apps.py   the applications: denoising, PSNR, embeddings, anomaly scores, rows of images
 """

@@ -25,11 +25,13 @@ def plot_rows(rows: dict, title: str, path, image_shape=(28, 28), captions: dict
 
 
 def plot_denoising(clean, outputs: dict, kind: str, level: float, path):
+    """The clean digits, then each row of ``outputs``, at one corruption level."""
     rows = {"clean x": clean, **outputs}
     return plot_rows(rows, f"Denoising, {kind} corruption at level {level:g}", path)
 
 
 def plot_psnr(rows, kind: str, path):
+    """PSNR against the clean digit per corruption level: noisy input, plain AE, denoising AE."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in ("noisy input", "plain AE", "denoising AE"):
@@ -44,6 +46,7 @@ def plot_psnr(rows, kind: str, path):
 
 
 def plot_embeddings(codes: dict, labels, results: dict, path):
+    """The 2-D codes of each method side by side, coloured by digit."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(codes), figsize=(6 * len(codes), 5), squeeze=False)
     cmap = plt.get_cmap("tab10")
@@ -63,6 +66,7 @@ def plot_embeddings(codes: dict, labels, results: dict, path):
 
 
 def plot_anomaly_scores(scores, anomalous, threshold, normal_class, fpr, tpr, auroc, path):
+    """Histograms of the scores of normal and anomalous test images, and the ROC curve."""
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     bins = np.linspace(0, np.quantile(scores, 0.995), 50)
@@ -85,6 +89,7 @@ def plot_anomaly_scores(scores, anomalous, threshold, normal_class, fpr, tpr, au
 
 
 def plot_extremes(x, scores, labels, normal_class, path, n: int = 10):
+    """The n least and n most anomalous test digits."""
     order = np.argsort(scores)
     picked = {"least anomalous": order[:n], "most anomalous": order[-n:][::-1]}
     rows = {name: x[idx] for name, idx in picked.items()}

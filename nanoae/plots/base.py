@@ -36,6 +36,7 @@ def require_matplotlib() -> None:
 
 
 def pyplot():
+    """``matplotlib.pyplot`` with the Agg backend (a clear error without matplotlib)."""
     require_matplotlib()
     import matplotlib
     matplotlib.use("Agg")
@@ -44,6 +45,7 @@ def pyplot():
 
 
 def save_figure(fig, path) -> Path:
+    """Write ``fig`` as a PNG, atomically, and close it."""
     path = Path(path)
     with atomic_write(path) as f:
         fig.savefig(f, format="png", dpi=110, bbox_inches="tight")

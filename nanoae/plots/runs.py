@@ -9,6 +9,7 @@ from nanoae.plots.base import pyplot, save_figure
 
 
 def plot_losses(history, path, loss_name: str = "MSE") -> Path:
+    """Training and test loss per epoch."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     epochs = np.arange(1, len(history.train_loss) + 1)
@@ -24,6 +25,7 @@ def plot_losses(history, path, loss_name: str = "MSE") -> Path:
 
 
 def plot_latent(codes, labels, path, title: str = "Test digits in the 2-D latent space") -> Path:
+    """Test codes in the first two latent dimensions, coloured by digit."""
     codes, labels = np.asarray(codes), np.asarray(labels)
     if codes.ndim != 2 or codes.shape[1] < 2:
         raise ValueError(f"plot_latent needs codes of shape (N, ≥2), got {codes.shape}")
@@ -43,6 +45,7 @@ def plot_latent(codes, labels, path, title: str = "Test digits in the 2-D latent
 
 
 def plot_reconstructions(x, x_hat, labels, path, image_shape=(28, 28), n: int = 10) -> Path:
+    """Test images x above their reconstructions x̂."""
     x, x_hat = np.asarray(x)[:n], np.asarray(x_hat)[:n]
     plt = pyplot()
     fig, axes = plt.subplots(2, len(x), figsize=(1.1 * len(x), 2.6))

@@ -121,6 +121,8 @@ def check_visible_data(data: Array, n_visible: int, name: str = "the RBM's data"
 
 @dataclass
 class RBMHistory:
+    """Per epoch: reconstruction error, free energy (training and held out), seconds."""
+
     reconstruction_error: list        # per epoch: mean ‖v − p(v | h)‖² per example over the epoch's batches
     free_energy: list                 # per epoch: mean F(v) over (up to 1,000 of) the training data
     held_out_free_energy: list        # the same on held-out data (None without it): the gap shows overfitting

@@ -2,25 +2,28 @@
 
 Visible units v ∈ {0, 1}^V (pixel intensities in [0, 1] are read as probabilities, as in the
 paper), hidden units h, no connections within a layer.  The parameters are named as a Linear
-layer's, so that unrolling an RBM into an encoder layer is a copy (``nanoae/rbm/stack.py``):
+layer's, so that unrolling an RBM into an encoder layer is a copy (``nanoae/rbm/stack.py``)::
 
     W ∈ R^(H×V)   "W"   weights (the encoder layer's W; the decoder layer's Wᵀ)
     b ∈ R^H       "b"   hidden biases (the encoder layer's b)
     a ∈ R^V       "a"   visible biases (the decoder layer's b)
 
-Bernoulli hidden units (``hidden="bernoulli"``), h ∈ {0, 1}^H:
+Bernoulli hidden units (``hidden="bernoulli"``), h ∈ {0, 1}^H::
+
     E(v, h) = −aᵀv − bᵀh − hᵀWv
     p(h_j = 1 | v) = σ(b_j + W_j· v)          p(v_i = 1 | h) = σ(a_i + W_·iᵀ h)
     F(v) = −log Σ_h e^(−E(v, h)) = −aᵀv − Σ_j log(1 + e^(b_j + W_j· v))
 
 Gaussian hidden units (``hidden="gaussian"``; the paper's linear 30-unit code layer), h ∈ R^H
-with unit variance:
+with unit variance::
+
     E(v, h) = −aᵀv − bᵀh − hᵀWv + ½‖h‖²
     p(h | v) = N(b + Wv, I)                  p(v_i = 1 | h) = σ(a_i + W_·iᵀ h)   (the same)
     F(v) = −log ∫ e^(−E(v, h)) dh = −aᵀv − ½‖b + Wv‖² − (H/2) log 2π
 
 Either way p(v) = e^(−F(v)) / Z with Z = Σ_v e^(−F(v)), and the log-likelihood's gradient is the
-data's average of a statistic minus the model's (``nanoae/rbm/cd.py`` estimates the second):
+data's average of a statistic minus the model's (``nanoae/rbm/cd.py`` estimates the second)::
+
     ∂ log p(v)/∂W = E[h | v] vᵀ − E_model[h vᵀ]
     ∂ log p(v)/∂b = E[h | v]    − E_model[h]
     ∂ log p(v)/∂a = v           − E_model[v]
@@ -47,6 +50,8 @@ def bernoulli(p: Array) -> Array:
 
 
 class RBM(Parameterized):
+    """A restricted Boltzmann machine: W ∈ R^(H×V), hidden biases b, visible biases a."""
+
     def __init__(self, n_visible: int, n_hidden: int, hidden: str = "bernoulli", init_scale: float = 0.1) -> None:
         super().__init__()
         if hidden not in HIDDEN_KINDS:

@@ -28,6 +28,8 @@ from nanoae.training import Reconstruction, fit
 
 @dataclass
 class TrainConfig:
+    """The settings of an autoencoder run (``train``, ``demo``)."""
+
     sizes: list = field(default_factory=lambda: list(LECTURE_SIZES))
     hidden: str = "relu"
     output: str = "sigmoid"
@@ -140,6 +142,7 @@ def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, 
 
 
 def write_figures(model, history, test, out: Path, loss_name: str) -> list:
+    """Write an autoencoder run's figures into ``out``; returns their names."""
     from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     codes, recon = codes_and_reconstructions(model, test)
     x = test.images / 255.0

@@ -2,7 +2,7 @@
 
 A *run* trains a model from a configuration and writes its results to a run
 folder.  The autoencoder's recipe (``autoencoder.py``), the VAE's (``vae.py``)
-and the applications (``nanoae/apps/``) each start here:
+and the applications (``nanoae/apps/``) each start here::
 
     check_settings(config)   the settings every recipe has (data set, epochs, batch size, learning rate, ...)
     run_folder(out)          the folder: new or empty (nanoae's own leftover temporary files aside, which are

@@ -1,6 +1,6 @@
 """Hinton & Salakhutdinov (2006) side by side: the recipe behind ``python -m nanoae pretrain``.
 
-On the same data, the same deep autoencoder (784-1000-500-250-30 by default) three ways, and PCA:
+On the same data, the same deep autoencoder (784-1000-500-250-30 by default) three ways, and PCA::
 
     (a) "pretrained"  RBMs trained greedily by CD-1, unrolled, fine-tuned with backpropagation on
                       cross-entropy (sigmoid units, linear code) — the paper's method
@@ -13,7 +13,8 @@ The paper fine-tuned with conjugate gradients on mini-batches of 1,000 (three li
 batch); nanoae fine-tunes (a) and (b) with SGD and momentum 0.9 on mini-batches of 100 instead,
 on the cross-entropy summed over the pixels of an image and averaged over the batch.
 
-The run folder:
+The run folder::
+
     pretrain.json                  the configuration (what ``--resume`` reads)
     pretrain-checkpoint.npz        the RBM stack, saved after every RBM epoch
     a-pretrained/, b-random/, c-relu-adam/
@@ -22,6 +23,7 @@ The run folder:
     results.json, results.md       the table: error per test image, ÷ PCA, 5-NN accuracy, time
     reconstructions.png            the same test images through (a), (b), (c) and PCA
     pretraining.png                each RBM's reconstruction error and free energy per epoch
+
 A killed run carries on from where it stopped, bit for bit on NumPy: finished arms are read back,
 the unfinished one resumes from its checkpoint.  ``--resume RUN --epochs N`` (N larger) fine-tunes
 every arm further from its last checkpoint, as ``train --resume`` does.
@@ -58,6 +60,8 @@ PAPER_MNIST = {"autoencoder": 3.00, "pca": 13.87}     # squared error per test i
 
 @dataclass
 class PretrainConfig:
+    """The settings of the 2006 experiment (``pretrain``)."""
+
     sizes: list = field(default_factory=lambda: [784, 1000, 500, 250, 30])
     rbm_epochs: int = 50            # the paper's
     rbm_batch_size: int = 100
@@ -213,6 +217,7 @@ def _seconds(value) -> str:
 
 
 def markdown(table: dict) -> str:
+    """The results table as Markdown (``results.md``)."""
     c = table["config"]
     paper = table["paper_mnist"]
     lines = [f"{'-'.join(map(str, c['sizes']))} on {c['dataset']} ({table['train_size']:,} training, "

@@ -33,6 +33,8 @@ from nanoae.training import ELBO, fit
 
 @dataclass
 class VAEConfig:
+    """The settings of a VAE run (``train --model vae``, ``vae-demo``)."""
+
     sizes: list = field(default_factory=lambda: [784, 128, 64, 2])
     hidden: str = "relu"
     likelihood: str = "bernoulli"
@@ -130,6 +132,7 @@ def _run(config: VAEConfig, out: Path, figures: bool, progress: bool, stream, re
 
 
 def write_vae_figures(model, history, test, out: Path) -> list:
+    """Write a VAE run's figures into ``out``; returns their names."""
     from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     written = [plots.plot_elbo(history, out / "elbo.png")]
     means = posterior_means(model, test)

@@ -59,6 +59,8 @@ def _fail(path: str, expected: str, value) -> None:
 
 @dataclass(frozen=True)
 class Int:
+    """An integer in [low, high] (true and false are not integers)."""
+
     low: int = 0
     high: int = MAX_COUNT
 
@@ -74,6 +76,8 @@ class Int:
 
 @dataclass(frozen=True)
 class Number:
+    """A finite int or float in range (positive, where asked)."""
+
     low: float = -math.inf
     high: float = math.inf
     positive: bool = False
@@ -94,6 +98,8 @@ class Number:
 
 @dataclass(frozen=True)
 class Text:
+    """A string, one of ``choices`` where given."""
+
     choices: tuple | None = None
 
     @property
@@ -107,6 +113,8 @@ class Text:
 
 @dataclass(frozen=True)
 class Const:
+    """Exactly ``value`` (compared by identity: True, False, None)."""
+
     value: object
     expected: str
 
@@ -132,6 +140,8 @@ BOOL = _Bool()
 
 @dataclass(frozen=True)
 class Either:
+    """A value that one of two pieces accepts."""
+
     first: Any          # another piece: has .expected and .check(value, path)
     second: Any
 
@@ -153,6 +163,8 @@ class Either:
 
 @dataclass(frozen=True)
 class ListOf:
+    """A list of low to high items, each accepted by ``item``."""
+
     item: Any
     low: int = 0
     high: int = MAX_COUNT
@@ -171,6 +183,8 @@ class ListOf:
 
 @dataclass(frozen=True)
 class Object:
+    """A JSON object with every key of ``fields``, maybe those of ``optional``, others only if ``open``."""
+
     fields: dict
     optional: dict = field(default_factory=dict)
     open: bool = False                                         # other keys allowed (files that grow per command)
@@ -192,6 +206,8 @@ class Object:
 
 @dataclass(frozen=True)
 class MapOf:
+    """A JSON object whose every value ``value`` accepts."""
+
     value: Any
     expected = "a JSON object"
 
@@ -204,6 +220,8 @@ class MapOf:
 
 @dataclass(frozen=True)
 class Tagged:
+    """A JSON object checked by the schema its ``key`` names among ``kinds``."""
+
     key: str
     kinds: dict
     other: Any = None                  # the schema of an object whose tag is none of ``kinds`` (None: refused)

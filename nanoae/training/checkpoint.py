@@ -1,11 +1,13 @@
 """Checkpoints: everything needed to continue a run exactly, in one pickle-free file.
 
-A checkpoint is an ``.npz`` archive holding
+A checkpoint is an ``.npz`` archive holding::
+
     param/<name>          every parameter, by its stable name (``param/encoder.0.W``)
     optim/<name>/<key>    the optimizer's state per parameter (Adam's m and v, SGD's velocity)
     meta                  JSON text: format and version, epoch, optimizer step count and settings,
                           the run's configuration, the history so far, the generators' states
     checksum              SHA-256 over every array (name, dtype, shape, bytes) and the meta text
+
 It is written atomically (temporary file, fsync, rename) and read with
 ``allow_pickle=False``.  Arrays are stored as NumPy, so a checkpoint saved on
 CuPy loads on NumPy and the other way round.
@@ -48,6 +50,8 @@ class CheckpointError(ValueError):
 
 @dataclass
 class Checkpoint:
+    """A checkpoint as read: parameters, the optimizer's state, the meta, and its file."""
+
     params: dict
     optimizer_state: dict          # name -> {key: array}
     meta: dict
@@ -70,6 +74,7 @@ def _checksum(arrays: dict, meta_text: str) -> str:
 
 def save_checkpoint(path: str | Path, model: Parameterized, optimizer: Optimizer, epoch: int, history: dict,
                     config: dict, batches_rng_state: Mapping[str, Any]) -> None:
+    """Write everything needed to continue the run to ``path``, atomically, with its checksum."""
     arrays: dict[str, Any] = {f"param/{name}": backend.to_numpy(value)
                               for name, value in model.named_parameters().items()}
     for name, state in optimizer.state.items():
@@ -109,6 +114,7 @@ def _check_meta(meta: dict, path) -> None:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read and check a checkpoint; every failure is a ``CheckpointError`` naming the file."""
     path = Path(path)
     arrays = read_npz(path, CheckpointError, "checkpoint")
     if "meta" not in arrays or "checksum" not in arrays:

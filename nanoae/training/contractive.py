@@ -62,6 +62,8 @@ def _derivatives(activation, batch_shape, xp, dtype):
 
 
 class ContractivePenalty:
+    """P = 1/B Σ_b ‖J_f(x_b)‖²_F, the encoder's Jacobian, with its gradient by hand."""
+
     def __init__(self) -> None:
         self.cache: Any = None
 

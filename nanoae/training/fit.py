@@ -1,4 +1,4 @@
-"""Training: the loop that reads like the algorithm.
+"""Training: the loop that reads like the algorithm::
 
     for epoch in 1..E:
         for each minibatch x (shuffled afresh each epoch):      train_epoch, below
@@ -51,6 +51,8 @@ class DivergedError(RuntimeError):
 
 @dataclass
 class History:
+    """Per epoch: train and test loss, their terms, seconds and samples per second."""
+
     train_loss: list = field(default_factory=list)     # mean over the epoch's minibatches, per epoch
     test_loss: list = field(default_factory=list)      # on the whole test set after each epoch
     train_terms: dict = field(default_factory=dict)    # term name -> per-epoch list (e.g. the ELBO's parts)

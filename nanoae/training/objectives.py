@@ -8,9 +8,11 @@ the model's ``input_grad`` is off, as it is for a model's data input),
 ``start_epoch(epoch)`` (for schedules).
 
 * ``Reconstruction(loss, corruption=None, l1=0, weight_decay=0, contractive=0)``:
-  the autoencoder's objective
+  the autoencoder's objective::
+
       L = loss(f_dec(z), x) + λ₁ · 1/B Σ_b ‖z_b‖₁ + ½ λ₂ Σ_W ‖W‖²_F + λ_c · 1/B Σ_b ‖J_f(x̃_b)‖²_F,
       z = f_enc(x̃)
+
   with x̃ = corruption(x), drawn afresh each batch (a denoising autoencoder;
   the clean x stays the target) or x itself; λ₁ an L1 activity penalty that
   makes codes sparse; λ₂ weight decay on every weight matrix W (not biases);
@@ -46,6 +48,8 @@ class Objective(Protocol):
 
 
 class Reconstruction:
+    """The autoencoder's objective: L = loss(f_dec(z), x) + the penalties asked for, z = f_enc(x̃)."""
+
     def __init__(self, loss: Loss, corruption: Callable[[Array], Array] | None = None, l1: float = 0.0,
                  weight_decay: float = 0.0, contractive: float = 0.0) -> None:
         if not l1 >= 0 or not weight_decay >= 0 or not contractive >= 0:
@@ -119,6 +123,8 @@ def _weights(model: Model) -> dict:
 
 
 class ELBO:
+    """The VAE's negative ELBO: L = −log p(x|z) + β_t · KL(q(z|x) ‖ N(0, I))."""
+
     def __init__(self, beta: float = 1.0, warmup_epochs: int = 0, eps: Array | None = None) -> None:
         """``eps``: a fixed ε for every forward (gradient checks); None draws a fresh one each time."""
         if not beta >= 0:

@@ -24,6 +24,8 @@ def clock(seconds: float) -> str:
 
 
 class Progress:
+    """A live bar on a terminal, one line per epoch otherwise."""
+
     def __init__(self, epochs: int, steps_per_epoch: int, stream: TextIO | None = None, width: int = 20,
                  label: str | None = None, first_epoch: int = 1) -> None:
         self.epochs, self.steps_per_epoch, self.width = epochs, steps_per_epoch, width
