@@ -26,14 +26,13 @@ release = version = nanoae.__version__
 extensions = [
     "myst_nb",
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "nanoae_site",
 ]
 
-exclude_patterns = ["_build", "_ext", "_templates", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "images/README.md"]
+exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "images/README.md"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 
 # MyST: $…$ and $$…$$ maths, ::: fences, heading anchors for #links
@@ -47,11 +46,8 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
 
-# autodoc / autosummary: the API reference, one page per public module
-autosummary_generate = True
-autosummary_imported_members = False
+# autodoc: the API reference, one page per public module (written by nanoae_site)
 autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True, "ignore-module-all": True}
-templates_path = ["_templates"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_mock_imports = ["cupy", "torch", "sklearn"]

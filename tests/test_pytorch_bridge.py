@@ -138,13 +138,14 @@ def test_from_torch_refuses_a_module_that_does_not_fit():
         from_torch(bad)
 
 
-def test_the_readme_route_to_pytorch_runs():
-    """The README's example (train in nanoae, carry on in PyTorch, bring the weights back) runs as printed."""
+def test_the_guide_route_to_pytorch_runs():
+    """The user guide's example (train in nanoae, carry on in PyTorch, bring the weights back) runs as printed."""
     import re
     from pathlib import Path
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme[readme.index("### Moving to PyTorch"):]
+    page = Path(__file__).resolve().parent.parent / "docs" / "guide" / "sklearn_and_pytorch.md"
+    text = page.read_text()
+    section = text[re.search(r"^#+ Moving to PyTorch$", text, re.M).end():]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     namespace = {}
-    exec(compile(code, "README.md: Moving to PyTorch", "exec"), namespace)
+    exec(compile(code, "docs/guide/sklearn_and_pytorch.md: Moving to PyTorch", "exec"), namespace)
     assert namespace["back"].num_parameters() == namespace["model"].num_parameters()

@@ -1,5 +1,6 @@
-"""The autoencoder reducer against PCA with the defaults (benchmarks/tabular.py, the README's table), on
-two of scikit-learn's bundled tables: breast cancer (where the autoencoder does better at k = 2) and iris."""
+"""The autoencoder reducer against PCA with the defaults (benchmarks/tabular.py, the table in the user
+guide's docs/guide/sklearn_and_pytorch.md), on two of scikit-learn's bundled tables: breast cancer (where
+the autoencoder does better at k = 2) and iris."""
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,13 @@ def rows():
     return tabular.table_rows("breast cancer", (2, 5)) + tabular.table_rows("iris", (2,))
 
 
-def test_pca_gives_the_readme_numbers(rows):
-    """PCA trains nothing: its numbers are the README's table's to the digits printed."""
-    readme = (ROOT / "README.md").read_text()
+def test_pca_gives_the_guide_numbers(rows):
+    """PCA trains nothing: its numbers are the user guide's table's to the digits printed."""
+    page = (ROOT / "docs" / "guide" / "sklearn_and_pytorch.md").read_text()
     for row in rows:
         pca = row["pca"]
-        assert f"| {row['data']} | {row['k']} | " in readme
-        line = next(line for line in readme.splitlines() if line.startswith(f"| {row['data']} | {row['k']} | "))
+        assert f"| {row['data']} | {row['k']} | " in page
+        line = next(line for line in page.splitlines() if line.startswith(f"| {row['data']} | {row['k']} | "))
         assert f" / {pca['error']:.3f} " in line and f" / {pca['score']:.3f} |" in line, line
 
 

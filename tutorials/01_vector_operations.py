@@ -3,9 +3,16 @@
 #
 # The lecture's autoencoder maps a 28×28 digit x ∈ R^784 to a 2-D code and back:
 #
-#     h1 = ReLU(W1 x + b1)   W1 ∈ R^(128×784)        h3 = ReLU(W4 z + b4)    W4 ∈ R^(64×2)
-#     h2 = ReLU(W2 h1 + b2)  W2 ∈ R^(64×128)         h4 = ReLU(W5 h3 + b5)   W5 ∈ R^(128×64)
-#     z  = W3 h2 + b3        W3 ∈ R^(2×64)           x̂  = σ(W6 h4 + b6)      W6 ∈ R^(784×128)
+# $$
+# \begin{aligned}
+# h_1 &= \mathrm{ReLU}(W_1 x + b_1), & W_1 &\in \mathbb{R}^{128\times 784}, \qquad &
+# h_3 &= \mathrm{ReLU}(W_4 z + b_4), & W_4 &\in \mathbb{R}^{64\times 2}, \\
+# h_2 &= \mathrm{ReLU}(W_2 h_1 + b_2), & W_2 &\in \mathbb{R}^{64\times 128}, &
+# h_4 &= \mathrm{ReLU}(W_5 h_3 + b_5), & W_5 &\in \mathbb{R}^{128\times 64}, \\
+# z &= W_3 h_2 + b_3, & W_3 &\in \mathbb{R}^{2\times 64}, &
+# \hat{x} &= \sigma(W_6 h_4 + b_6), & W_6 &\in \mathbb{R}^{784\times 128}.
+# \end{aligned}
+# $$
 #
 # Here we train that network briefly, then do the six steps by hand with plain NumPy
 # matrix-vector products on one real test digit, and check nanoae's layers compute the same.

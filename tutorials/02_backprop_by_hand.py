@@ -4,8 +4,12 @@
 # One Linear layer followed by ReLU, y = ReLU(x Wᵀ + b), on a batch of row vectors. With the
 # upstream gradient dout = ∂L/∂y, the chain rule gives
 #
-#     da = dout ⊙ [a > 0]             (a = x Wᵀ + b, the pre-activation)
-#     ∂L/∂W = daᵀ x,   ∂L/∂b = Σ_batch da,   ∂L/∂x = da W
+# $$
+# \mathrm{d}a = \mathrm{dout} \odot [a > 0] \quad (a = x W^\top + b,\ \text{the pre-activation}), \qquad
+# \frac{\partial L}{\partial W} = \mathrm{d}a^\top x, \quad
+# \frac{\partial L}{\partial b} = \sum_\text{batch} \mathrm{d}a, \quad
+# \frac{\partial L}{\partial x} = \mathrm{d}a\, W
+# $$
 #
 # We compute these by hand, compare with nanoae's `backward`, and check both against
 # central differences with `nanoae.gradcheck`.

@@ -2,8 +2,14 @@
 # # 4. Denoising
 #
 # Corrupt the input afresh every batch, x̃ = x + σ·n clipped to [0, 1], and ask the network for
-# the clean x: L = ‖x − f_dec(f_enc(x̃))‖². The clean digit stays the target; the noise is never
-# stored. We compare with the same network trained on clean digits, given the same noisy input.
+# the clean x:
+#
+# $$
+# \tilde{x} = \operatorname{clip}_{[0, 1]}(x + \sigma n), \quad n \sim \mathcal{N}(0, I), \qquad
+# L = \big\lVert x - f_\text{dec}(f_\text{enc}(\tilde{x})) \big\rVert^2 .
+# $$
+#
+# The clean digit stays the target; the noise is never stored. We compare with the same network trained on clean digits, given the same noisy input.
 
 # %%
 import os

@@ -4,7 +4,11 @@
 # The encoder outputs μ and log σ²; z = μ + σ ⊙ ε with ε ~ N(0, I) and σ = exp(½ log σ²) —
 # the reparameterisation that lets gradients reach μ and σ. The loss is the negative ELBO:
 #
-#     −ELBO = −log p(x|z)  +  KL(N(μ, σ²) ‖ N(0, I)),   KL = −½ Σ (1 + log σ² − μ² − σ²)
+# $$
+# -\mathrm{ELBO} = -\log p(x \mid z) + \mathrm{KL}\big(\mathcal{N}(\mu, \sigma^2) \,\|\, \mathcal{N}(0, I)\big),
+# \qquad
+# \mathrm{KL} = -\tfrac{1}{2} \sum_j \big(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\big)
+# $$
 #
 # and new digits come from decoding z ~ N(0, I).
 

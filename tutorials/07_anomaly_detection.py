@@ -2,7 +2,11 @@
 # # 7. Anomaly detection by reconstruction error
 #
 # Train on one digit only ("normal"). A digit the network has never seen reconstructs badly,
-# so the score s(x) = ‖x − x̂‖² / 784 flags it. The threshold is a quantile of the scores of
+# so the score
+#
+# $$ s(x) = \tfrac{1}{784} \lVert x - \hat{x} \rVert^2 $$
+#
+# flags it. The threshold is a quantile of the scores of
 # normal digits held aside from training; the ROC AUC summarises every threshold at once.
 
 # %%

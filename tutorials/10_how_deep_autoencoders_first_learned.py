@@ -70,7 +70,10 @@ def make_rbm(W, b, a, hidden="bernoulli"):
 # W (H × V) between the layers and none within a layer, biases a (visible) and b (hidden). It gives
 # every joint state an energy and a probability
 #
-#     E(v, h) = −aᵀv − bᵀh − hᵀWv          p(v, h) = e^(−E(v, h)) / Z,   Z = Σ_v Σ_h e^(−E(v, h))
+# $$
+# E(v, h) = -a^\top v - b^\top h - h^\top W v, \qquad
+# p(v, h) = \frac{e^{-E(v, h)}}{Z}, \qquad Z = \sum_v \sum_h e^{-E(v, h)}
+# $$
 #
 # Low energy, high probability. Because no hidden unit is connected to another, −E is a sum of one
 # term per hidden unit, h_j (b_j + W_j· v), plus aᵀv; so for a fixed v, e^(−E) is a *product* over

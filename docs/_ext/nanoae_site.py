@@ -3,6 +3,8 @@
 * ``docs/tutorials/*.ipynb``: the ten tutorials (``tutorials/*.py``, Jupytext's percent format) as
   notebooks, which MyST-NB executes in fast mode (``NANOAE_TUTORIAL_FAST=1``), figures inline;
 * ``docs/reference/cli.md``: every command's ``--help``, from nanoae's own parser;
+* ``docs/reference/generated/<module>.rst``: one API page per public module (``automodule``: its docstring,
+  then every public class and function defined in it, with their docstrings);
 * ``docs/_build/explorer_run/``: the lecture network trained by ``python -m nanoae train`` (fast mode),
   and its latent explorer page by ``python -m nanoae export-web`` (``latent_explorer.html`` in the site);
 * ``_static/mathjax/``: MathJax 3 (SVG output, one file) copied from the ``sphinx-mathjax-offline``
@@ -71,6 +73,25 @@ def command_line_reference() -> str:
     return "\n".join(lines)
 
 
+def public_modules() -> list[str]:
+    """``nanoae`` and every module under it whose dotted name has no part starting with ``_``."""
+    import pkgutil
+
+    import nanoae
+
+    found = [m.name for m in pkgutil.walk_packages(nanoae.__path__, "nanoae.")]
+    return ["nanoae"] + sorted(name for name in found if not any(p.startswith("_") for p in name.split(".")))
+
+
+def api_pages() -> None:
+    """One reStructuredText page per public module, for autodoc (a module, never the function a package
+    re-exports under the module's name, as ``nanoae.training.fit`` is)."""
+    out = DOCS / "reference" / "generated"
+    out.mkdir(exist_ok=True)
+    for name in public_modules():
+        write_if_changed(out / f"{name}.rst", f"{name}\n{'=' * len(name)}\n\n.. automodule:: {name}\n")
+
+
 def write_if_changed(path: Path, text: str) -> None:
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
@@ -81,7 +102,8 @@ def explorer_run() -> None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     if not (EXPLORER_RUN / "model.npz").exists():
         subprocess.run([sys.executable, "-m", "nanoae", "train", "--epochs", str(EXPLORER_EPOCHS), "--engine", "fast",
-                        "--out", str(EXPLORER_RUN), "--quiet"], check=True, env=env, cwd=ROOT)
+                        "--out", str(EXPLORER_RUN), "--quiet"], check=True, env=env, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
     page = EXTRA / EXPLORER_PAGE
     subprocess.run([sys.executable, "-m", "nanoae", "export-web", str(EXPLORER_RUN), "--out", str(page)],
                    check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -105,6 +127,7 @@ def generate(app) -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     tutorials_as_notebooks()
     write_if_changed(DOCS / "reference" / "cli.md", command_line_reference())
+    api_pages()
     explorer_run()
     offline_mathjax()
 

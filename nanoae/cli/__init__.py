@@ -51,13 +51,18 @@ EXPECTED_ERRORS = (ValueError, TypeError, backend.BackendError, DivergedError, D
 DEBUG_HINT = "rerun with --debug for the traceback"
 
 
+def command_parser():
+    """The parser ``main`` reads the command line with; the site's command line reference prints its help."""
+    return build_parser(__doc__)
+
+
 def main(argv=None) -> int:
     """Run one command; every failure ends as one ``error: …`` line on stderr (the traceback with --debug).
 
     Exit status: 0 done, 2 an expected failure (bad input, a damaged file, a full disk, …), 1 a bug in nanoae,
     130 interrupted, 141 a closed pipe."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    args = build_parser(__doc__).parse_args(argv)
+    args = command_parser().parse_args(argv)
     debug = vars(args).pop("debug", False)                 # not a command's option: the handlers never see it
     if getattr(args, "engine", None) and not getattr(args, "quiet", False):
         print(ENGINE_LINE[args.engine], flush=True)
