@@ -20,17 +20,38 @@ model on a backend:
                                    threads = the cores this process may use)
             torch-cpu-fused        PyTorch on the CPU with ``Adam(fused=True)``: one kernel for
                                    the whole update, the fastest optimizer a PyTorch user can pick
+            emulated               nanoae on the emulated device (``nanoae/emulated.py``), through the
+                                   GPU rows' code: for the tests, on machines without a GPU (not in
+                                   the default list; its speed means nothing)
 
-All runs use Adam (lr 1e-3).  nanoae trains through ``nanoae.training.fit``,
-the path a user takes (it reads the loss back every step, which also
-synchronises the GPU); the PyTorch loop is the idiomatic equivalent (shuffle,
-gather the uint8 batch, /255, forward, backward, step, ``loss.item()``).
+All runs use Adam (lr 1e-3).  nanoae trains through the epoch of ``nanoae.training.fit``,
+the path a user takes (on a GPU it sums the loss where the arrays are and reads it
+once an epoch); the PyTorch loop is the idiomatic equivalent (shuffle,
+gather the uint8 batch, /255, forward, backward, step; the loss read with
+``loss.item()`` every step on the CPU, summed on the device and read once an
+epoch on CUDA, as nanoae does there).
 
 How (so that the numbers can be trusted on a shared, noisy machine):
 * every run is its own subprocess, started with nanoae's OpenBLAS setting
   (``nanoae.fast.blas.environment()``, as the command line starts): a warm-up
   (10 batches) and then the timed epoch; peak memory is that process's own peak resident set (CPU rows) or
   the device pool's peak (GPU rows);
+* GPU rows (cupy, torch-cuda; emulated) time like for like: the images are on the
+  device before the clock starts, for both peers.  PyTorch copies them before its
+  warm-up; nanoae runs ``fit``'s epoch (``train_epoch``) on one ``BatchIterator``
+  whose warm-up batches copied them there (``fit`` itself would copy them inside
+  its first epoch's clock), so the timed epoch makes no host → device copy of the
+  data set (only each epoch's shuffled order, as ``fit`` does).  Peak device
+  memory: CuPy's memory pool emptied before the row and its ``total_bytes()`` read
+  after the timed epoch (the pool keeps what it took: its high-water mark), against
+  PyTorch's ``max_memory_reserved()`` (the same thing for its caching allocator) and
+  ``max_memory_allocated()`` (in tensors), both reset before the upload; the
+  emulated device: NumPy's peak traced by ``tracemalloc``.  After the timed epoch,
+  ``--phase-steps`` more steps are timed phase by phase (batch: gather and /255;
+  forward: zero the gradients, forward pass and loss; backward; update) with CUDA
+  events (``cupy.cuda.Event`` / ``torch.cuda.Event``), read once at the end; the
+  emulated device uses the host clock after a synchronise instead (``HostTimer``).
+  The table quotes each phase's median over the steps and the median step;
 * peers alternate: for each model and batch size the backends run once per
   repeat, in an order rotated every repeat; the table quotes the median
   samples/s, and the ratio columns the median of the per-repeat ratios;
@@ -64,6 +85,8 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
+from itertools import islice
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,10 +94,19 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 MODELS = ("lecture", "hinton", "vae", "conv")
-BACKENDS = ("numpy-f32", "numpy-f32-ref", "numpy-f64", "cupy", "torch-cpu", "torch-cpu-fused", "torch-cuda")
+BACKENDS = ("numpy-f32", "numpy-f32-ref", "numpy-f64", "cupy", "torch-cpu", "torch-cpu-fused", "torch-cuda",
+            "emulated")
+DEFAULT_BACKENDS = BACKENDS[:-1]                     # the emulated device is for the tests
+GPU_BACKENDS = ("cupy", "torch-cuda", "emulated")    # timed like for like: data on the device before the clock
+PHASES = ("batch", "forward", "backward", "update")  # one training step, timed phase by phase on GPU rows
 PEERS = {"numpy-f32": "torch-cpu", "numpy-f32-ref": "torch-cpu", "cupy": "torch-cuda"}   # nanoae / PyTorch, one device
 FUSED_PEERS = {"numpy-f32": "torch-cpu-fused", "numpy-f32-ref": "torch-cpu-fused"}     # and PyTorch's fused Adam
 WARMUP_BATCHES = 10
+PHASE_STEPS = 30
+UPLOAD_NOTE = "data on the device before the clock starts (upload excluded)"
+DEVICE_MEMORY = {"cupy": "cupy, CuPy's memory pool (emptied before the row; what it holds after the timed epoch)",
+                 "torch-cuda": "torch-cuda, PyTorch's reserved peak (its pool; the allocated peak in brackets)",
+                 "emulated": "emulated, NumPy's peak traced by tracemalloc"}
 
 
 # --------------------------------------------------------------------------- the worker: one run
@@ -104,13 +136,187 @@ def build_nanoae(model: str):
     return build(), Reconstruction(get_loss("mse", check_inputs=False))
 
 
+# --------------------------------------------------------------------------- GPU rows: clocks and memory
+
+
+def timed(work, synchronize):
+    """``work()`` between two reads of the host clock, the device synchronised at both ends: (its result,
+    seconds).  A GPU row's timed epoch is the one call of this in its run."""
+    synchronize()
+    started = time.perf_counter()
+    result = work()
+    synchronize()
+    return result, time.perf_counter() - started
+
+
+class HostTimer:
+    """Phase boundaries read from the host clock after a synchronise: the emulated device (and the CPU)."""
+
+    kind = "host clock after a synchronise"
+
+    def __init__(self, synchronize):
+        self.synchronize = synchronize
+
+    def mark(self):
+        self.synchronize()
+        return time.perf_counter()
+
+    def finish(self) -> None:
+        """Every mark is readable: nothing is pending on the host clock."""
+
+    def seconds(self, start, stop) -> float:
+        return stop - start
+
+
+class EventTimer:
+    """Phase boundaries as CUDA events recorded on the stream (no synchronise between them), read once at
+    the end.  ``new_event()`` an event, ``elapsed_ms(a, b)`` the milliseconds between two recorded ones."""
+
+    kind = "CUDA events"
+
+    def __init__(self, new_event, elapsed_ms, synchronize):
+        self.new_event, self.elapsed_ms, self.synchronize = new_event, elapsed_ms, synchronize
+
+    def mark(self):
+        event = self.new_event()
+        event.record()
+        return event
+
+    def finish(self) -> None:
+        self.synchronize()                   # every event recorded has completed
+
+    def seconds(self, start, stop) -> float:
+        return self.elapsed_ms(start, stop) / 1e3
+
+
+def phase_timer(backend_name: str):
+    """The timer of a GPU row's phases: CUDA events on CuPy and PyTorch CUDA, the host clock on the
+    emulated device; None for CPU rows (no phases)."""
+    if backend_name == "cupy":    # these two: GPU only, untested here
+        import cupy
+        from nanoae import backend
+        return EventTimer(cupy.cuda.Event, cupy.cuda.get_elapsed_time, backend.synchronize)
+    if backend_name == "torch-cuda":
+        import torch
+        return EventTimer(lambda: torch.cuda.Event(enable_timing=True), lambda a, b: a.elapsed_time(b),
+                          torch.cuda.synchronize)
+    if backend_name == "emulated":
+        from nanoae import backend
+        return HostTimer(backend.synchronize)
+    return None
+
+
+class PhaseClock:
+    """Marks between the phases of each step; medians (ms) over the steps once they are read."""
+
+    def __init__(self, timer):
+        self.timer, self.steps = timer, []
+
+    def start(self) -> None:
+        self.marks = [self.timer.mark()]
+
+    def lap(self) -> None:
+        self.marks.append(self.timer.mark())
+
+    def stop(self) -> None:
+        self.lap()
+        self.steps.append(self.marks)
+
+    def result(self, phases=PHASES) -> dict:
+        """``phases_ms`` (each phase's median), ``step_ms`` (the median step, first mark to last)."""
+        self.timer.finish()
+        seconds = [[self.timer.seconds(a, b) for a, b in zip(marks, marks[1:])] for marks in self.steps]
+        steps = [self.timer.seconds(marks[0], marks[-1]) for marks in self.steps]
+        return {"phases_ms": {phase: 1e3 * statistics.median(s[i] for s in seconds) for i, phase in enumerate(phases)},
+                "step_ms": 1e3 * statistics.median(steps), "phase_steps": len(steps), "phase_timer": self.timer.kind}
+
+
+class CupyPool:
+    """CuPy's default memory pool: emptied before the row; what it holds after is its high-water mark
+    (it keeps every block it took from the device until it is emptied)."""
+
+    def __init__(self):
+        import cupy
+        self.pool = cupy.get_default_memory_pool()
+
+    def reset(self) -> None:
+        self.pool.free_all_blocks()
+
+    def read(self) -> dict:
+        return {"device_peak_bytes": self.pool.total_bytes()}
+
+
+class TorchCudaMemory:
+    """PyTorch's caching allocator: its peak reserved (the pool, as CuPy's) and allocated (in tensors)."""
+
+    def reset(self) -> None:
+        import torch
+        torch.cuda.reset_peak_memory_stats()
+
+    def read(self) -> dict:
+        import torch
+        return {"device_peak_bytes": torch.cuda.max_memory_reserved(),
+                "device_peak_in_use_bytes": torch.cuda.max_memory_allocated()}
+
+
+class TracedMemory:
+    """The emulated device's stand-in for a pool: the peak of NumPy's memory traced by tracemalloc."""
+
+    def reset(self) -> None:
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+
+    def read(self) -> dict:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return {"device_peak_bytes": peak}
+
+
+def device_memory(backend_name: str):
+    return {"cupy": CupyPool, "torch-cuda": TorchCudaMemory, "emulated": TracedMemory}[backend_name]()
+
+
+def cycle(batches):
+    """Minibatches without end, epoch after epoch."""
+    while True:
+        yield from batches
+
+
+def nanoae_phases(model, objective, optimizer, compiled, batches, steps: int, timer) -> dict:
+    """``steps`` training steps, each timed phase by phase (``PHASES``), the fast engine's plan or the
+    reference step split where ``forward_backward`` / ``train_epoch`` would run them together."""
+    if compiled is not None:
+        plan = compiled.plan
+        forward = lambda x: (plan.zero_unwritten_gradients(), plan.forward(x))   # noqa: E731
+        backward, update = plan.backward, compiled.update
+    else:
+        forward = lambda x: (optimizer.zero_grad(), objective.forward(model, x))  # noqa: E731
+        backward, update = (lambda: objective.backward(model)), optimizer.step
+    clock, source = PhaseClock(timer), cycle(batches)
+    for _ in range(steps):
+        clock.start()
+        x, _ = next(source)
+        clock.lap()
+        forward(x)
+        clock.lap()
+        backward()
+        clock.lap()
+        update()
+        clock.stop()
+    return clock.result()
+
+
 def run_nanoae(spec: dict) -> dict:
     from nanoae import backend
     from nanoae.training import fit
-    name, dtype = ("cupy", "float32") if spec["backend"] == "cupy" else ("numpy", spec["backend"][6:9].replace("f", "float"))
+    gpu = spec["backend"] in GPU_BACKENDS
+    name, dtype = ((spec["backend"], "float32") if gpu
+                   else ("numpy", spec["backend"][6:9].replace("f", "float")))
     engine = "reference" if spec["backend"].endswith("-ref") else "fast"
     backend.use(name, dtype=dtype, seed=0)
     data = load_images(spec["images"], spec["smoke"], spec["download"])
+    if gpu:
+        return run_nanoae_on_device(spec, data, engine)
     model, objective = build_nanoae(spec["model"])
     batch = spec["batch"]
     fit(model, data.subset(slice(0, min(len(data), WARMUP_BATCHES * batch))), epochs=1, batch_size=batch,
@@ -118,19 +324,70 @@ def run_nanoae(spec: dict) -> dict:
     backend.synchronize()
     history = fit(model, data, epochs=1, batch_size=batch, objective=objective, progress=False, engine=engine)
     backend.synchronize()
-    result = {"samples_per_second": len(data) / history.epoch_seconds[0],
-              "final_loss": history.train_loss[-1]}
-    if name == "cupy":
-        result["device_peak_bytes"] = backend.xp().get_default_memory_pool().total_bytes()
+    return {"samples_per_second": len(data) / history.epoch_seconds[0],
+            "final_loss": history.train_loss[-1]}
+
+
+def run_nanoae_on_device(spec: dict, data, engine: str) -> dict:
+    """A GPU row: ``fit``'s epoch (``train_epoch``, what ``fit`` runs inside its clock) with the images on
+    the device before the clock starts, the peak of device memory, and the phases of ``phase_steps`` steps."""
+    from nanoae import backend
+    from nanoae.data import BatchIterator
+    from nanoae.optim import Adam
+    from nanoae.training.fit import compile_step, train_epoch
+    memory = device_memory(spec["backend"])
+    memory.reset()
+    model, objective = build_nanoae(spec["model"])
+    optimizer = Adam(model, lr=1e-3)
+    compiled = compile_step(engine, model, objective, optimizer)
+    batches = BatchIterator(data, spec["batch"], shuffle=True, seed=0)
+    # The warm-up's first batch copies the uint8 images to the device; the iterator keeps them there.
+    objective.start_epoch(1)
+    train_epoch(model, objective, optimizer, islice(batches, WARMUP_BATCHES), 0, compiled)
+
+    def epoch():
+        objective.start_epoch(1)
+        return train_epoch(model, objective, optimizer, batches, 1, compiled)[0]
+
+    total, seconds = timed(epoch, backend.synchronize)
+    result = {"samples_per_second": len(data) / seconds, "final_loss": total / len(data),
+              "timed_region": UPLOAD_NOTE, **memory.read()}
+    steps = spec.get("phase_steps", PHASE_STEPS)
+    if steps > 0:
+        result.update(nanoae_phases(model, objective, optimizer, compiled, batches, steps,
+                                    phase_timer(spec["backend"])))
     return result
+
+
+def torch_phases(module, loss_fn, optimizer, images, batch: int, steps: int, timer) -> dict:
+    """``steps`` PyTorch training steps, each timed phase by phase (``PHASES``), as ``nanoae_phases``."""
+    import torch
+    clock, order = PhaseClock(timer), torch.randperm(len(images), device=images.device)
+    for step in range(steps):
+        start = (step * batch) % (len(order) - len(order) % batch)     # full batches, wrapping round
+        clock.start()
+        x = images[order[start:start + batch]].float() / 255
+        clock.lap()
+        optimizer.zero_grad()
+        loss = loss_fn(module, x)
+        clock.lap()
+        loss.backward()
+        clock.lap()
+        optimizer.step()
+        clock.stop()
+    return clock.result()
 
 
 def run_torch(spec: dict) -> dict:
     import torch
     import torch_peers
     device = "cuda" if spec["backend"] == "torch-cuda" else "cpu"
+    gpu = device == "cuda"
     torch.set_num_threads(cores())
     torch.manual_seed(0)
+    memory = device_memory(spec["backend"]) if gpu else None
+    if memory:
+        memory.reset()                          # before the upload: the images count, as CuPy's pool counts them
     images = torch.from_numpy(load_images(spec["images"], spec["smoke"], spec["download"]).images).to(device)
     module, loss_fn = torch_peers.BUILDERS[spec["model"]]()
     module = module.to(device)
@@ -146,23 +403,23 @@ def run_torch(spec: dict) -> dict:
             loss = loss_fn(module, x)
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(x)
-        return total / len(order)
+            # CUDA: summed on the device and read once an epoch, as nanoae's fit does on a GPU
+            total += (loss.detach() if gpu else loss.item()) * len(x)
+        return float(total) / len(order)
 
     def synchronize():
-        if device == "cuda":
+        if gpu:
             torch.cuda.synchronize()
 
     epoch(torch.arange(min(len(images), WARMUP_BATCHES * batch), device=device))
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    synchronize()
-    started = time.perf_counter()
-    final_loss = epoch(torch.arange(len(images), device=device))
-    synchronize()
-    result = {"samples_per_second": len(images) / (time.perf_counter() - started), "final_loss": final_loss}
-    if device == "cuda":
-        result["device_peak_bytes"] = torch.cuda.max_memory_allocated()
+    final_loss, seconds = timed(lambda: epoch(torch.arange(len(images), device=device)), synchronize)
+    result = {"samples_per_second": len(images) / seconds, "final_loss": final_loss}
+    steps = spec.get("phase_steps", PHASE_STEPS)
+    if gpu:
+        result.update(timed_region=UPLOAD_NOTE, **memory.read())
+        if steps > 0:
+            result.update(torch_phases(module, loss_fn, optimizer, images, batch, steps,
+                                       phase_timer(spec["backend"])))
     return result
 
 
@@ -178,7 +435,7 @@ def matmul_limit(spec: dict) -> dict:
         product = lambda: a @ b                                              # noqa: E731
     else:
         from nanoae import backend
-        name = "cupy" if backend_name == "cupy" else "numpy"
+        name = backend_name if backend_name in ("cupy", "emulated") else "numpy"
         dtype = "float64" if backend_name == "numpy-f64" else "float32"
         backend.use(name, dtype=dtype, seed=0)
         a, b = backend.rand(n, n), backend.rand(n, n)
@@ -339,7 +596,9 @@ def suite(args, on_group=None) -> dict:
                 for model, batch, flops, repeats_runs in results for b in args.backends]
         return {"date": started, "machine": machine(),
                 "command": "python " + " ".join([os.path.relpath(__file__, ROOT)] + args.argv),
-                "images": images, "repeats": repeats, "matmul_n": n, "complete": complete, "rows": rows}
+                "images": images, "repeats": repeats, "matmul_n": n, "complete": complete,
+                "gpu_rows": {"timed_region": UPLOAD_NOTE, "phases": list(PHASES), "phase_steps": args.phase_steps},
+                "rows": rows}
 
     for model in args.models:
         flops = flops_per_sample(model)
@@ -350,7 +609,8 @@ def suite(args, on_group=None) -> dict:
                 runs = {}
                 for b in order:
                     spec = {"kind": "train", "model": model, "backend": b, "batch": batch,
-                            "images": images, "smoke": args.smoke, "download": args.download}
+                            "images": images, "smoke": args.smoke, "download": args.download,
+                            "phase_steps": args.phase_steps}
                     runs[b] = run_spec(spec)
                     log(f"{model} batch {batch} {b} repeat {r + 1}/{repeats}: "
                         f"{runs[b].get('samples_per_second', runs[b].get('error'))}")
@@ -387,9 +647,17 @@ def summarise(model, batch, backend_name, flops, reason, limit, repeats_runs) ->
                gflops=speed * flops / 1e9, limit_gflops=limit,
                fraction_of_limit=speed * flops / 1e9 / limit if limit else None,
                final_loss=runs[-1]["final_loss"], note="")
-    if backend_name in ("cupy", "torch-cuda"):
+    if backend_name in GPU_BACKENDS:
         row["peak_memory"] = max(r.get("device_peak_bytes") or 0 for r in runs)
-        row["memory_kind"] = "device pool"
+        row["memory_kind"] = "device pool" if backend_name != "emulated" else "traced"
+        if all(r.get("device_peak_in_use_bytes") for r in runs):
+            row["peak_memory_in_use"] = max(r["device_peak_in_use_bytes"] for r in runs)
+        if all(r.get("timed_region") for r in runs):     # the runs before issue #31 timed the upload too
+            row["timed_region"] = runs[0]["timed_region"]
+        if all("phases_ms" in r for r in runs):          # medians over the steps, then over the repeats
+            row["phases_ms"] = {phase: statistics.median(r["phases_ms"][phase] for r in runs) for phase in PHASES}
+            row["step_ms"] = statistics.median(r["step_ms"] for r in runs)
+            row["phase_steps"], row["phase_timer"] = runs[0]["phase_steps"], runs[0]["phase_timer"]
     else:
         row["peak_memory"] = max(r.get("peak_rss_bytes") or 0 for r in runs)
         row["memory_kind"] = "resident"
@@ -413,15 +681,24 @@ def markdown(report: dict) -> str:
              f"Command: `{report['command']}` · {report['images']} images per epoch · "
              f"median of {report['repeats']} alternating repeats · matmul limit at n = {report['matmul_n']}",
              ""]
+    # GPU rows timed like for like (issue #31) say so; the rows of older runs (benchmarks/gpu_logs.py) do not.
+    timed_rows = list(dict.fromkeys(row["backend"] for row in report["rows"] if row.get("timed_region")))
+    if timed_rows:
+        lines[-1:-1] = [f"GPU rows ({', '.join(timed_rows)}): {UPLOAD_NOTE}, for nanoae and PyTorch alike; "
+                        "the timed epoch makes no host → device copy of the data set."]
     # The fused-Adam column only where the run had that peer (the GPU runs of 2026-11-27 did not).
     has_fused = any(row.get("backend") in FUSED_PEERS.values() for row in report["rows"])
     fused_head, fused_rule = (" vs PyTorch, fused Adam |", "---:|") if has_fused else ("", "")
+    # GPU rows timed like for like (issue #31) have their phases; the columns only where a row has them.
+    has_phases = any("phases_ms" in row for row in report["rows"])
+    phase_head = "".join(f" {phase} (ms) |" for phase in PHASES) + " step (ms) |" if has_phases else ""
+    phase_rule = "---:|" * (len(PHASES) + 1) if has_phases else ""
     lines += [f"| model | batch | backend | samples/s | vs PyTorch (same device) |{fused_head} GFLOP/s | "
-              "matmul limit | % of limit | peak memory | note |",
-              f"|---|---:|---|---:|---:|{fused_rule}---:|---:|---:|---:|---|"]
+              f"matmul limit | % of limit | peak memory |{phase_head} note |",
+              f"|---|---:|---|---:|---:|{fused_rule}---:|---:|---:|---:|{phase_rule}---|"]
     for row in report["rows"]:
         if "samples_per_second" not in row:
-            dashes = " – |" * (6 + has_fused)
+            dashes = " – |" * (6 + has_fused + (len(PHASES) + 1) * has_phases)
             lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} |{dashes} {row['note']} |")
             continue
         ratio = f"{row['vs_peer']:.2f}×" if row.get("vs_peer") else ""
@@ -429,14 +706,31 @@ def markdown(report: dict) -> str:
         limit = f"{row['limit_gflops']:.0f}" if row.get("limit_gflops") else "–"
         fraction = f"{100 * row['fraction_of_limit']:.0f} %" if row.get("fraction_of_limit") else "–"
         memory = f"{row['peak_memory'] / 2 ** 20:.0f} MiB {row['memory_kind']}" if row.get("peak_memory") else "–"
+        if row.get("peak_memory_in_use"):
+            memory += f" ({row['peak_memory_in_use'] / 2 ** 20:.0f} MiB in tensors)"
+        phases = ""
+        if has_phases:
+            times = [row["phases_ms"][phase] for phase in PHASES] + [row["step_ms"]] if "phases_ms" in row else []
+            phases = "".join(f" {t:.3f} |" for t in times) if times else " – |" * (len(PHASES) + 1)
         lines.append(f"| {row['model']} | {row['batch']} | {row['backend']} | {row['samples_per_second']:,.0f} | "
-                     f"{ratio} |{fused} {row['gflops']:.1f} | {limit} | {fraction} | {memory} | {row['note']} |")
+                     f"{ratio} |{fused} {row['gflops']:.1f} | {limit} | {fraction} | {memory} |{phases} "
+                     f"{row['note']} |")
     flops = {row["model"]: row["flops_per_sample"] for row in report["rows"]}
     lines += ["", "Training FLOPs per sample (6 × forward multiply-adds, matrix products only; this counts the "
               "first layer's ∂L/∂x, which neither nanoae nor PyTorch computes for data — the lecture network does "
               "15 % fewer): " + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in flops.items()),
               "Peak memory: the run's whole process (Python, the libraries, the data set, the model); GPU rows: "
               "the device pool's peak."]
+    if timed_rows:
+        lines.append("Peak device memory, the images included: "
+                     + "; ".join(DEVICE_MEMORY[b] for b in timed_rows) + ".")
+    if has_phases:
+        phased = [row for row in report["rows"] if "phases_ms" in row]
+        timers = ", ".join(dict.fromkeys(f"{row['backend']} by {row['phase_timer']}" for row in phased))
+        steps = "/".join(dict.fromkeys(str(row["phase_steps"]) for row in phased))
+        lines.append(f"Phases (GPU rows; CPU rows –): the median over {steps} steps after the timed epoch of batch "
+                     "(gather, /255), forward (zero the gradients, forward pass, loss), backward and update, and "
+                     f"the median step (first mark to last); timed {timers}.")
     return "\n".join(lines) + "\n"
 
 
@@ -486,12 +780,16 @@ def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="seconds: 2048 shipped digits, 1 repeat, n = 1024")
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of {', '.join(MODELS)}")
-    parser.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
+    parser.add_argument("--backends", default=",".join(DEFAULT_BACKENDS),
+                        help=f"comma-separated, of {', '.join(BACKENDS)} (default all but emulated)")
     parser.add_argument("--batch-sizes", default="128,1024")
     parser.add_argument("--images", type=int, default=None, help="images per epoch (default 60000; smoke 2048)")
     parser.add_argument("--repeats", type=int, default=None, help="alternating repeats (default 3; smoke 1)")
     parser.add_argument("--out", default=None,
                         help="output folder (default benchmarks/results/; smoke: benchmarks/results/smoke/)")
+    parser.add_argument("--phase-steps", type=int, default=PHASE_STEPS,
+                        help=f"GPU rows: steps timed phase by phase after the timed epoch (default {PHASE_STEPS}; "
+                             "0: none)")
     parser.add_argument("--download", action="store_true", help="fetch Fashion-MNIST if it is not found")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -507,6 +805,8 @@ def parse(argv):
             parser.error(f"unknown {what} {unknown}; choose from {', '.join(known)}")
     if any(b < 1 for b in args.batch_sizes) or (args.images is not None and args.images < 1):
         parser.error("batch sizes and --images must be positive")
+    if args.phase_steps < 0:
+        parser.error("--phase-steps must be ≥ 0")
     return args
 
 

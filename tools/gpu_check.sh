@@ -8,7 +8,9 @@
 # cli        every command with --backend $B, the demo at its defaults, timed
 # tutorials  tutorial 8 in full, and every tutorial in fast mode with NANOAE_BACKEND=$B
 # bench      benchmarks/throughput.py: cupy, torch-cuda and numpy-f32 (this machine's CPU),
-#            three models at batch 128, 1024 and 8192; it writes throughput.partial.* as it goes
+#            three models at batch 128, 1024 and 8192; it writes throughput.partial.* as it goes.
+#            GPU rows: the images on the device before the clock for both peers, the peak of device
+#            memory, and BENCH_PHASE_STEPS steps timed phase by phase with CUDA events
 #
 # Times seen on an NVIDIA H200 with 16 cores (2026-11-27): tests 121 s on 8 workers, cli 55 s,
 # tutorials 17 s, bench more than 300 s (a 260 s limit stopped it after 25 of its 27 groups).
@@ -17,7 +19,7 @@
 # GPU_BACKEND=emulated tries the cli and tutorials parts on a machine without a GPU.
 # Each part has its own time limit (seconds, from the environment) so that one that hangs
 # still leaves the others' results: TESTS_S and BENCH_S (each command and tutorial has its own);
-# also TEST_WORKERS, TEST_BLAS_THREADS, BENCH_REPEATS.
+# also TEST_WORKERS, TEST_BLAS_THREADS, BENCH_REPEATS, BENCH_PHASE_STEPS.
 set -u
 OUT=${1:?usage: bash tools/gpu_check.sh OUT_DIR [parts]}
 PARTS=${2:-tests,cli,tutorials,upload,bench}
@@ -86,7 +88,7 @@ fi
 if want bench; then
     timeout "${BENCH_S:-420}" python3 benchmarks/throughput.py --models lecture,hinton,vae \
         --backends cupy,torch-cuda,numpy-f32 --batch-sizes 128,1024,8192 --repeats "${BENCH_REPEATS:-2}" \
-        --out "$OUT/bench" >"$OUT/bench.log" 2>&1
+        --phase-steps "${BENCH_PHASE_STEPS:-30}" --out "$OUT/bench" >"$OUT/bench.log" 2>&1
     say "bench: exit $?"
 fi
 say "done $(date -u)"
