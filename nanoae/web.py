@@ -103,6 +103,7 @@ PAGE = """\
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>The latent space to explore — $TITLE</title>
 <style>

@@ -179,8 +179,11 @@ def test_the_maths_is_typeset_on_the_landing_page_and_in_the_tutorials(site, bro
 @pytest.fixture(scope="module")
 def served(site):
     """The site over HTTP, as ``python -m http.server`` serves it."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -190,7 +193,7 @@ def served(site):
 
 def test_pages_open_over_http_too(served, browser):
     for page in ["index.html", "tutorials/05_the_vae.html", "guide/index.html", "reference/api.html",
-                 "explore.html"]:
+                 "explore.html", "latent_explorer.html"]:
         assert page_problems(browser, served + page) == [], page
 
 
