@@ -60,6 +60,7 @@ mathjax_path = "mathjax/tex-svg-full.js"
 html_theme = "furo"
 html_title = f"nanoae {release}"
 html_static_path = ["_static"]
+html_css_files = ["nanoae.css"]
 html_favicon = "_static/favicon.png"          # else a browser asks the server for /favicon.ico
 html_extra_path = ["_build/site_extra"]
 html_last_updated_fmt = None

@@ -40,8 +40,8 @@ class Browser:
         self.profile = tempfile.TemporaryDirectory(prefix="nanoae-chromium-")
         self.process = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-             "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={self.profile.name}",
-             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             "--remote-debugging-port=0", "--remote-allow-origins=*", "--window-size=1280,1000",
+             f"--user-data-dir={self.profile.name}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         port = self._devtools_port()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout) as response:
             pages = [t for t in json.load(response) if t.get("type") == "page"]

@@ -37,6 +37,8 @@ IMAGES_NOT_LOADED = "[...document.images].filter(i => !i.complete || i.naturalWi
 MATHS_NOT_TYPESET = """[...document.querySelectorAll('.math')]
     .filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror') || /\\\\[()\\[\\]]/.test(m.textContent))
     .map(m => m.textContent.slice(0, 60))"""
+MATHS_TOO_WIDE = """[...document.querySelectorAll('div.math')]
+    .filter(m => m.scrollWidth > m.clientWidth + 1).map(m => m.textContent.slice(0, 60))"""   # at 1280 px wide
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +67,7 @@ def page_problems(browser, url: str) -> list[str]:
     problems = browser.visit(url)
     problems += [f"image not loaded: {src}" for src in browser.evaluate(IMAGES_NOT_LOADED)]
     problems += [f"maths not typeset: {text}" for text in browser.evaluate(MATHS_NOT_TYPESET)]
+    problems += [f"maths wider than the page: {text}" for text in browser.evaluate(MATHS_TOO_WIDE)]
     return problems
 
 
@@ -161,11 +164,14 @@ def test_every_page_opens_from_file_without_an_error_a_missing_image_or_raw_math
 def test_the_browser_check_sees_an_error_a_missing_image_and_raw_maths(tmp_path, browser):
     page = tmp_path / "broken.html"
     page.write_text('<html><body><img src="nowhere.png"><span class="math">\\(x^2\\)</span>'
+                    '<div class="math" style="width: 100px; overflow-x: auto; white-space: nowrap">'
+                    '<mjx-container>a formula far wider than the hundred pixels it is given</mjx-container></div>'
                     '<script>console.error("planted")</script></body></html>')
     problems = page_problems(browser, page.as_uri())
     assert any("planted" in p for p in problems), problems
     assert any(p.startswith("image not loaded") for p in problems), problems
     assert any(p.startswith("maths not typeset") for p in problems), problems
+    assert any(p.startswith("maths wider than the page") for p in problems), problems
 
 
 @pytest.mark.parametrize("page", ["index.html", "tutorials/01_vector_operations.html",

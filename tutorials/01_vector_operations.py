@@ -5,12 +5,12 @@
 #
 # $$
 # \begin{aligned}
-# h_1 &= \mathrm{ReLU}(W_1 x + b_1), & W_1 &\in \mathbb{R}^{128\times 784}, \qquad &
-# h_3 &= \mathrm{ReLU}(W_4 z + b_4), & W_4 &\in \mathbb{R}^{64\times 2}, \\
-# h_2 &= \mathrm{ReLU}(W_2 h_1 + b_2), & W_2 &\in \mathbb{R}^{64\times 128}, &
-# h_4 &= \mathrm{ReLU}(W_5 h_3 + b_5), & W_5 &\in \mathbb{R}^{128\times 64}, \\
-# z &= W_3 h_2 + b_3, & W_3 &\in \mathbb{R}^{2\times 64}, &
-# \hat{x} &= \sigma(W_6 h_4 + b_6), & W_6 &\in \mathbb{R}^{784\times 128}.
+# h_1 &= \mathrm{ReLU}(W_1 x + b_1),   & W_1 &\in \mathbb{R}^{128\times 784} \\
+# h_2 &= \mathrm{ReLU}(W_2 h_1 + b_2), & W_2 &\in \mathbb{R}^{64\times 128} \\
+# z   &= W_3 h_2 + b_3,                & W_3 &\in \mathbb{R}^{2\times 64} \\
+# h_3 &= \mathrm{ReLU}(W_4 z + b_4),   & W_4 &\in \mathbb{R}^{64\times 2} \\
+# h_4 &= \mathrm{ReLU}(W_5 h_3 + b_5), & W_5 &\in \mathbb{R}^{128\times 64} \\
+# \hat{x} &= \sigma(W_6 h_4 + b_6),    & W_6 &\in \mathbb{R}^{784\times 128}
 # \end{aligned}
 # $$
 #
@@ -38,7 +38,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 backend.use("numpy", dtype="float64", seed=0)
 train, test = load_mnist_5k()
 model = lecture_autoencoder()
-fit(model, train, test, epochs=1 if FAST else 20, batch_size=64, lr=3e-3, progress=False)
+history = fit(model, train, test, epochs=1 if FAST else 20, batch_size=64, lr=3e-3, progress=False)
 
 # %% [markdown]
 # ## By hand: column vectors, as in the lecture

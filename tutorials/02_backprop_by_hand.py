@@ -5,10 +5,12 @@
 # upstream gradient dout = ∂L/∂y, the chain rule gives
 #
 # $$
-# \mathrm{d}a = \mathrm{dout} \odot [a > 0] \quad (a = x W^\top + b,\ \text{the pre-activation}), \qquad
-# \frac{\partial L}{\partial W} = \mathrm{d}a^\top x, \quad
-# \frac{\partial L}{\partial b} = \sum_\text{batch} \mathrm{d}a, \quad
+# \begin{aligned}
+# \mathrm{d}a &= \mathrm{dout} \odot [a > 0] \qquad (a = x W^\top + b,\ \text{the pre-activation}) \\
+# \frac{\partial L}{\partial W} &= \mathrm{d}a^\top x, \qquad
+# \frac{\partial L}{\partial b} = \textstyle\sum_\text{batch} \mathrm{d}a, \qquad
 # \frac{\partial L}{\partial x} = \mathrm{d}a\, W
+# \end{aligned}
 # $$
 #
 # We compute these by hand, compare with nanoae's `backward`, and check both against

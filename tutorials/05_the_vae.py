@@ -5,9 +5,10 @@
 # the reparameterisation that lets gradients reach μ and σ. The loss is the negative ELBO:
 #
 # $$
-# -\mathrm{ELBO} = -\log p(x \mid z) + \mathrm{KL}\big(\mathcal{N}(\mu, \sigma^2) \,\|\, \mathcal{N}(0, I)\big),
-# \qquad
-# \mathrm{KL} = -\tfrac{1}{2} \sum_j \big(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\big)
+# \begin{aligned}
+# -\mathrm{ELBO} &= -\log p(x \mid z) + \mathrm{KL}\big(\mathcal{N}(\mu, \sigma^2) \,\|\, \mathcal{N}(0, I)\big), \\
+# \mathrm{KL} &= -\tfrac{1}{2} \textstyle\sum_j \big(1 + \log \sigma_j^2 - \mu_j^2 - \sigma_j^2\big)
+# \end{aligned}
 # $$
 #
 # and new digits come from decoding z ~ N(0, I).

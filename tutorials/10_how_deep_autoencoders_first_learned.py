@@ -72,7 +72,7 @@ def make_rbm(W, b, a, hidden="bernoulli"):
 #
 # $$
 # E(v, h) = -a^\top v - b^\top h - h^\top W v, \qquad
-# p(v, h) = \frac{e^{-E(v, h)}}{Z}, \qquad Z = \sum_v \sum_h e^{-E(v, h)}
+# p(v, h) = \frac{e^{-E(v, h)}}{Z}, \quad Z = \textstyle\sum_v \sum_h e^{-E(v, h)}
 # $$
 #
 # Low energy, high probability. Because no hidden unit is connected to another, −E is a sum of one
