@@ -17,6 +17,7 @@ generator, so a run on the emulated device matches NumPy bit for bit.
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class EmulatedArray:
     __slots__ = ("_data",)
     __array_ufunc__ = None          # numpy ufuncs and ndarray operators refuse us
 
-    def __init__(self, data: np.ndarray):
+    def __init__(self, data: np.ndarray) -> None:
         self._data = data
 
     def __array__(self, *args, **kwargs):
@@ -88,11 +89,25 @@ class EmulatedArray:
         return self._data.copy()
 
     # attributes
-    shape = property(lambda self: self._data.shape)
-    dtype = property(lambda self: self._data.dtype)
-    ndim = property(lambda self: self._data.ndim)
-    size = property(lambda self: self._data.size)
-    T = property(lambda self: EmulatedArray(self._data.T))
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def T(self) -> EmulatedArray:                  # noqa: N802  (NumPy's name)
+        return EmulatedArray(self._data.T)
 
     def __getattr__(self, name):    # methods: sum, mean, reshape, astype, copy, fill, ...
         if name.startswith("__"):   # never expose __array_interface__ and kin: they would leak to NumPy
@@ -197,14 +212,15 @@ xp = _EmulatedNamespace()
 class Generator:
     """The emulated device's seeded generator: NumPy's PCG64, results on the device."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int) -> None:
         self._rng = np.random.default_rng(seed)
 
-    def standard_normal(self, size=None, dtype=np.float64):
+    def standard_normal(self, size: int | tuple[int, ...] | None = None, dtype: Any = np.float64) -> EmulatedArray:
         return _to_device(np.asarray(self._rng.standard_normal(size, dtype=dtype)))
 
-    def random(self, size=None, dtype=np.float64):
+    def random(self, size: int | tuple[int, ...] | None = None, dtype: Any = np.float64) -> EmulatedArray:
         return _to_device(np.asarray(self._rng.random(size, dtype=dtype)))
 
-    def integers(self, low, high=None, size=None):
+    def integers(self, low: int, high: int | None = None,
+                 size: int | tuple[int, ...] | None = None) -> EmulatedArray:
         return _to_device(np.asarray(self._rng.integers(low, high, size)))

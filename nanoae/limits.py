@@ -30,6 +30,7 @@ Files and work have limits of their own, named where they apply:
 from __future__ import annotations
 
 import os
+from collections.abc import Sized
 
 MAX_PARAMETERS = 100_000_000        # 35× the 2006 deep autoencoder; 1.6 GB to train in float32
 MEMORY_FRACTION = 0.5               # of physical memory: the rest is the data, NumPy's temporaries, the system
@@ -70,7 +71,7 @@ def human_bytes(n: float) -> str:
     return f"{int(n)} bytes"
 
 
-def check_count(values, most: int, option: str) -> None:
+def check_count(values: Sized, most: int, option: str) -> None:
     """An option listing values, each of which costs a run of work: at most ``most`` of them."""
     if len(values) > most:
         raise ValueError(f"{option} lists {len(values)} values; nanoae runs at most {most} (one piece of work each)")

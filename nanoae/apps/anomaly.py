@@ -11,6 +11,8 @@ fraction of anomalies caught and of normal test digits falsely flagged.
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from nanoae import backend
 from nanoae.evaluation.encoding import in_batches
 from nanoae.evaluation.metrics import roc_auc, roc_curve
 from nanoae.files import write_json
-from nanoae.models import dense_autoencoder
+from nanoae.models import Autoencoder, dense_autoencoder
 from nanoae.plots import apps as plots
 from nanoae.runs.base import run_folder, start
 from nanoae.training import fit
@@ -26,14 +28,14 @@ from nanoae.training import fit
 SIZES = [784, 64, 16]
 
 
-def reconstruction_scores(model, x_host) -> np.ndarray:
+def reconstruction_scores(model: Autoencoder, x_host: np.ndarray) -> np.ndarray:
     """s(x) = 1/D ‖x − x̂‖² per image."""
     return ((x_host - in_batches(model.forward, x_host)) ** 2).mean(axis=1)
 
 
-def run_anomaly(out, classes=range(10), quantile: float = 0.95, epochs: int = 40, batch_size: int = 32,
+def run_anomaly(out: str | Path, classes: Iterable[int] = range(10), quantile: float = 0.95, epochs: int = 40, batch_size: int = 32,
                 lr: float = 3e-3, seed: int = 0, show_class: int = 0, backend_name: str = "numpy",
-                figures: bool = True, progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
+                figures: bool = True, progress: bool = True, dataset: str = "mnist-5k", data_dir: str | None = None,
                   download: bool = False, engine: str = "fast") -> dict:
     """One-class anomaly detection for each digit in ``classes``: scores s(x) = 1/D ‖x − x̂‖², threshold τ."""
     classes = [int(c) for c in classes]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -30,10 +32,11 @@ DEFAULT_TRAIN_LEVEL = {"gaussian": 0.3, "masking": 0.25, "salt-and-pepper": 0.1}
 SIZES = [784, 512, 128]
 
 
-def run_denoising(out, kind: str = "gaussian", train_level: float | None = None, levels=None,
+def run_denoising(out: str | Path, kind: str = "gaussian", train_level: float | None = None,
+                  levels: Sequence[float] | None = None,
                   epochs: int = 20, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
                   backend_name: str = "numpy", figures: bool = True, progress: bool = True,
-                  dataset: str = "mnist-5k", data_dir=None, download: bool = False, engine: str = "fast") -> dict:
+                  dataset: str = "mnist-5k", data_dir: str | None = None, download: bool = False, engine: str = "fast") -> dict:
     """A denoising and a plain autoencoder, their PSNR on test digits corrupted at each level."""
     corrupt = corruption(kind, DEFAULT_TRAIN_LEVEL[kind] if train_level is None else train_level)
     levels = DEFAULT_LEVELS[kind] if levels is None else list(levels)

@@ -44,8 +44,11 @@ selection wants.  scikit-learn itself is optional (``nanoae/evaluation/estimator
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nanoae import backend
 from nanoae.apps.reducer_network import pca_started_autoencoder
@@ -71,11 +74,12 @@ SURE = 1.0                     # standard errors by which training must beat the
 
 class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """An autoencoder as a scikit-learn transformer, where one would use PCA."""
-    def __init__(self, n_components: int = 2, hidden="auto", activation: str = "tanh", output: str = "linear",
-                 loss: str = "mse", scale="auto", epochs: int = 500, patience: int = 20,
-                 validation_fraction: float = 0.2, batch_size="auto", lr: float = 1e-3, images: bool = False,
+    def __init__(self, n_components: int = 2, hidden: str | Sequence[int] = "auto", activation: str = "tanh",
+                 output: str = "linear", loss: str = "mse", scale: str | None = "auto", epochs: int = 500,
+                 patience: int = 20, validation_fraction: float = 0.2, batch_size: int | str = "auto",
+                 lr: float = 1e-3, images: bool = False,
                  seed: int = 0, backend: str = "numpy", dtype: str = "float64", progress: bool = False,
-                 engine: str = "reference", architecture: str = "pca-started"):
+                 engine: str = "reference", architecture: str = "pca-started") -> None:
         self.n_components, self.hidden, self.activation, self.output, self.loss = (n_components, hidden, activation,
                                                                                    output, loss)
         self.scale, self.epochs, self.patience, self.validation_fraction = scale, epochs, patience, validation_fraction
@@ -83,7 +87,7 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.backend, self.dtype, self.progress, self.engine = backend, dtype, progress, engine
         self.architecture = architecture
 
-    def fit(self, X, y=None) -> "AutoencoderReducer":
+    def fit(self, X: Any, y: object = None) -> AutoencoderReducer:          # X: array-like, (n, d)
         self._check_settings()
         self.input_scale_ = 255.0 if self.images and np.asarray(X).dtype.kind in "iu" else 1.0
         raw = X
@@ -93,7 +97,8 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         X = (X - self.mean_) / self.scale_
         n, d = X.shape
         self.hidden_ = self._hidden_sizes(n, d)
-        batch_size = (int(np.clip(n // 8, 16, 256)) if self.batch_size == "auto" else self.batch_size)
+        batch_size = (int(np.clip(n // 8, 16, 256)) if self.batch_size == "auto"
+                      else cast(int, self.batch_size))                     # checked: "auto" or an integer
         train_rows, validation_rows = self._split(n)
         train = _dataset(X[train_rows], "X")
         if self.architecture == "plain" and self.output_ == "sigmoid" and isinstance(raw, np.ndarray) and \
@@ -116,12 +121,12 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             self.best_epoch_ = watch.keep_best() if watch else self.n_epochs_
         return self
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         X = self._prepared(X)
         with backend.using(self.backend, dtype=self.dtype):
             return in_batches(self.model_.encode, X).astype(np.float64)
 
-    def inverse_transform(self, Z) -> np.ndarray:
+    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
         """Reconstructions x̂ on X's own scale: the scaling undone (and ×255 for integer pixels)."""
         check_is_fitted(self)
         Z = np.asarray(Z, dtype=np.float64)
@@ -131,7 +136,7 @@ class AutoencoderReducer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             scaled = in_batches(self.model_.decode, Z).astype(np.float64)
         return (scaled * self.scale_ + self.mean_) * self.input_scale_
 
-    def score(self, X, y=None) -> float:
+    def score(self, X: ArrayLike, y: object = None) -> float:
         """−(mean over samples of Σ_features (x − x̂)²), on X's own scale: higher is better."""
         restored = self.inverse_transform(self.transform(X))
         original = validate_pixels(self, X, reset=False, images=self.images) * self.input_scale_

@@ -20,7 +20,7 @@ from nanoae.layers import Linear, Parallel, Sequential
 from nanoae.models import ACTIVATIONS, Autoencoder, mlp
 
 
-def pca_components(X, k: int) -> np.ndarray:
+def pca_components(X: np.ndarray, k: int) -> np.ndarray:
     """P ∈ R^(k×d): the k leading right singular vectors of the centred X (zero rows past rank min(n, d))."""
     _, _, vt = np.linalg.svd(X - X.mean(axis=0), full_matrices=False)
     P = np.zeros((k, X.shape[1]))
@@ -28,7 +28,7 @@ def pca_components(X, k: int) -> np.ndarray:
     return P
 
 
-def pca_started_autoencoder(X, k: int, hidden: tuple, activation: str, output: str = "identity") -> Autoencoder:
+def pca_started_autoencoder(X: np.ndarray, k: int, hidden: tuple, activation: str, output: str = "identity") -> Autoencoder:
     """The network above for training rows X (n, d) and code size k; ``hidden`` the branches' widths
     (the decoder's mirrored), ``activation`` theirs, ``output`` the decoder's last activation."""
     d = X.shape[1]

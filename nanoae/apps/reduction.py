@@ -10,6 +10,8 @@ dimensions on full MNIST, 3.00 squared error per test image for a deep
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,7 +27,8 @@ HINTON_HIDDEN = (1000, 500, 250)
 TRUSTWORTHINESS_POINTS = 1000     # its n×n rank matrices grow with n²: measured on the first 1,000 test images
 
 
-def measure(train_codes, test_codes, test_reconstructions, x_test, train_labels, test_labels) -> dict:
+def measure(train_codes: np.ndarray, test_codes: np.ndarray, test_reconstructions: np.ndarray, x_test: np.ndarray,
+            train_labels: np.ndarray, test_labels: np.ndarray) -> dict:
     """Squared error per test image, 5-NN accuracy of the codes and trustworthiness (k = 5) of one method."""
     n = TRUSTWORTHINESS_POINTS
     return {"squared_error_per_image": squared_error_per_image(x_test, test_reconstructions),
@@ -33,7 +36,7 @@ def measure(train_codes, test_codes, test_reconstructions, x_test, train_labels,
             "trustworthiness_k5": trustworthiness(x_test[:n], test_codes[:n], k=5)}
 
 
-def check_sizes(code_sizes, hidden, batch_size: int) -> None:
+def check_sizes(code_sizes: Sequence[int], hidden: Sequence[int], batch_size: int) -> None:
     """Every autoencoder the comparison trains, checked against nanoae's limits before any is built."""
     check_count(code_sizes, MAX_CODE_SIZES, "--code-sizes")
     for size in code_sizes:
@@ -41,9 +44,9 @@ def check_sizes(code_sizes, hidden, batch_size: int) -> None:
         check_model(model, batch_size, f"--hidden {','.join(map(str, hidden))} with code size {size}")
 
 
-def run_reduction(out, code_sizes=(2, 30), hidden=HINTON_HIDDEN, epochs: int = 10, batch_size: int = 64,
+def run_reduction(out: str | Path, code_sizes: Sequence[int] = (2, 30), hidden: Sequence[int] = HINTON_HIDDEN, epochs: int = 10, batch_size: int = 64,
                   lr: float = 1e-3, seed: int = 0, backend_name: str = "numpy", figures: bool = True,
-                  progress: bool = True, dataset: str = "mnist-5k", data_dir=None,
+                  progress: bool = True, dataset: str = "mnist-5k", data_dir: str | None = None,
                   download: bool = False, engine: str = "fast") -> dict:
     """Autoencoders against PCA for each code size: error, 5-NN accuracy, trustworthiness."""
     check_sizes(code_sizes, hidden, batch_size)

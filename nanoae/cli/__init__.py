@@ -24,11 +24,13 @@ print), ``info.py`` (the ``info`` report).
 """
 from __future__ import annotations
 
+import argparse
 import errno
 import logging
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 from nanoae import backend
@@ -51,12 +53,12 @@ EXPECTED_ERRORS = (ValueError, TypeError, backend.BackendError, DivergedError, D
 DEBUG_HINT = "rerun with --debug for the traceback"
 
 
-def command_parser():
+def command_parser() -> argparse.ArgumentParser:
     """The parser ``main`` reads the command line with; the site's command line reference prints its help."""
     return build_parser(__doc__)
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every failure ends as one ``error: …`` line on stderr (the traceback with --debug).
 
     Exit status: 0 done, 2 an expected failure (bad input, a damaged file, a full disk, …), 1 a bug in nanoae,
@@ -83,7 +85,7 @@ def main(argv=None) -> int:
         return status
 
 
-def failure(err: Exception, out) -> tuple[str, int]:
+def failure(err: Exception, out: str | Path | None) -> tuple[str, int]:
     """The one-line sentence for a failure, and the exit status: 2 if it was expected, 1 for a bug."""
     if isinstance(err, EXPECTED_ERRORS):
         return _one_line(err), 2
@@ -103,7 +105,7 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
-OS_ADVICE = {
+OS_ADVICE: dict[int | None, str] = {                  # an OSError's errno may be None
     errno.ENOSPC: "the disk is full; free some space",
     errno.EDQUOT: "the disk quota is used up; free some space",
     errno.ENAMETOOLONG: "a name in that path is longer than the file system allows; choose a shorter one",
@@ -113,7 +115,7 @@ OS_ADVICE = {
 }
 
 
-def _os_error(err: OSError, out) -> str:
+def _os_error(err: OSError, out: str | Path | None) -> str:
     """``<file>: <what went wrong>; <what to do>`` and, for a run already under way, what its folder holds."""
     reason = OS_ADVICE.get(err.errno, err.strerror or _one_line(err))
     where = err.filename if err.filename is not None else out      # a failed write names no file: the run's
@@ -125,7 +127,7 @@ def _os_error(err: OSError, out) -> str:
     return message
 
 
-def what_was_written(out) -> str:
+def what_was_written(out: str | Path | None) -> str:
     """The truth about an interrupted run's folder, and how to go on."""
     try:
         if out is None or not Path(out).is_dir() or not contents(Path(out)):

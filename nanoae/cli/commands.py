@@ -1,9 +1,11 @@
 """The commands: each reads its parsed options, runs, prints a report, and returns an exit status."""
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from nanoae import backend
 from nanoae.apps import run_anomaly, run_denoising, run_reduction
@@ -31,18 +33,18 @@ def default_out(command: str) -> Path:
     return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def data_options(args) -> dict:
+def data_options(args: argparse.Namespace) -> dict:
     """The data set options given on the command line, as keyword arguments."""
     return {"dataset": args.dataset, "data_dir": args.data_dir, "download": args.download}
 
 
-def say(args, text: str) -> None:
+def say(args: argparse.Namespace, text: str) -> None:
     """A line of commentary, unless --quiet."""
     if not args.quiet:
         print(text, flush=True)
 
 
-def wants_figures(args) -> bool:
+def wants_figures(args: argparse.Namespace) -> bool:
     """Figures unless --no-figures; without matplotlib the run goes on without them, and says so."""
     if args.no_figures:
         return False
@@ -53,7 +55,7 @@ def wants_figures(args) -> bool:
     return True
 
 
-def demo(args) -> int:
+def demo(args: argparse.Namespace) -> int:
     """``demo``: train the lecture's autoencoder 784-128-64-2-64-128-784 and report against PCA."""
     args.out = args.out or default_out("demo")
     config = TrainConfig(seed=args.seed, backend=args.backend, epochs=args.epochs, engine=args.engine,
@@ -65,7 +67,7 @@ def demo(args) -> int:
     return 0
 
 
-def vae_demo(args) -> int:
+def vae_demo(args: argparse.Namespace) -> int:
     """``vae-demo``: train the lecture's 2-D variational autoencoder and report its −ELBO and log p(x)."""
     args.out = args.out or default_out("vae-demo")
     config = VAEConfig(seed=args.seed, backend=args.backend, engine=args.engine, **data_options(args),
@@ -77,7 +79,7 @@ def vae_demo(args) -> int:
     return 0
 
 
-def _config(args, config_class, own: tuple, foreign: tuple):
+def _config(args: argparse.Namespace, config_class: type, own: tuple, foreign: tuple) -> Any:
     """The model's config: its defaults, overridden by the options given; the other model's options refused."""
     given = [name for name in foreign if getattr(args, name) not in (None, False)]
     if given:
@@ -87,7 +89,7 @@ def _config(args, config_class, own: tuple, foreign: tuple):
     return config_class(**options)
 
 
-def train(args) -> int:
+def train(args: argparse.Namespace) -> int:
     """``train``: an autoencoder or a VAE from the options given (or ``--resume`` a run)."""
     if args.resume:
         return resume(args)
@@ -102,7 +104,7 @@ def train(args) -> int:
     return 0
 
 
-def resume(args) -> int:
+def resume(args: argparse.Namespace) -> int:
     """Carry on a run from its checkpoint, with its saved configuration; or finish one whose training
     ended but whose results were never written."""
     given_path = Path(args.resume)
@@ -125,7 +127,7 @@ def resume(args) -> int:
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     try:
-        config = (VAEConfig if kind == "vae" else TrainConfig)(**options)
+        config: VAEConfig | TrainConfig = (VAEConfig if kind == "vae" else TrainConfig)(**options)
     except TypeError as err:
         raise CheckpointError(f"{saved.path}: the saved configuration does not fit this nanoae ({err})") from None
     if config.epochs < saved.epoch:
@@ -137,7 +139,7 @@ def resume(args) -> int:
         say(args, f"Finishing {run}: training ended at epoch {saved.epoch}; writing its results.")
     else:
         say(args, f"Resuming {run} at epoch {saved.epoch + 1} of {config.epochs}.")
-    if kind == "vae":
+    if isinstance(config, VAEConfig):
         report_vae(run_vae_training(config, run, figures=wants_figures(args), progress=not args.quiet, resume=saved))
     else:
         report_autoencoder(run_training(config, run, figures=wants_figures(args), progress=not args.quiet,
@@ -145,7 +147,7 @@ def resume(args) -> int:
     return 0
 
 
-def denoise(args) -> int:
+def denoise(args: argparse.Namespace) -> int:
     """``denoise``: a denoising autoencoder against a plain one."""
     args.out = args.out or default_out("denoise")
     say(args, f"Training a denoising autoencoder (784-512-128, {args.corruption} corruption) and a plain one.")
@@ -156,7 +158,7 @@ def denoise(args) -> int:
     return 0
 
 
-def reduce(args) -> int:
+def reduce(args: argparse.Namespace) -> int:
     """``reduce``: autoencoders against PCA for dimensionality reduction."""
     args.out = args.out or default_out("reduce")
     say(args, f"Training 784-{'-'.join(map(str, args.hidden))}-code autoencoders for code sizes "
@@ -168,7 +170,7 @@ def reduce(args) -> int:
     return 0
 
 
-def anomaly(args) -> int:
+def anomaly(args: argparse.Namespace) -> int:
     """``anomaly``: one-class anomaly detection by reconstruction error."""
     args.out = args.out or default_out("anomaly")
     say(args, f"One-class anomaly detection: an autoencoder per normal digit {args.classes}.")
@@ -184,7 +186,7 @@ PRETRAIN_OPTIONS = ("sizes", "rbm_epochs", "epochs", "batch_size", "lr", "arms",
                     "data_dir", "download", "engine")
 
 
-def resumed_in_place(args, run: Path) -> Path:
+def resumed_in_place(args: argparse.Namespace, run: Path) -> Path:
     """A resumed run writes into its own folder and nowhere else: an --out naming another folder is refused."""
     if args.out is not None and Path(args.out).resolve() != run.resolve():
         raise ValueError(f"--resume carries on {run} in its own folder, so --out {args.out} cannot be given; "
@@ -193,7 +195,7 @@ def resumed_in_place(args, run: Path) -> Path:
     return run
 
 
-def pretrain_command(args) -> int:
+def pretrain_command(args: argparse.Namespace) -> int:
     """``pretrain``: Hinton & Salakhutdinov (2006) side by side (or ``--resume`` such a run)."""
     if args.resume:
         run = resumed_in_place(args, Path(args.resume))
@@ -245,13 +247,13 @@ def _trained_on(run: Path) -> str:
     return metrics["config"]["dataset"]
 
 
-def info(args) -> int:
+def info(args: argparse.Namespace) -> int:
     """``info``: print versions, BLAS, backend and optional dependencies."""
     print(info_report())
     return 0
 
 
-def walk_command(args) -> int:
+def walk_command(args: argparse.Namespace) -> int:
     """``walk``: the walk through a trained network for one test digit (and back, with ``--backward``)."""
     backend.use(args.backend, dtype="float64", seed=args.seed)
     run = Path(args.run)

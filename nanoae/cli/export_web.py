@@ -25,7 +25,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def add_export_web(commands_) -> None:
+def add_export_web(commands_: argparse._SubParsersAction) -> None:
     """Add the ``export-web`` command and its options to the parser."""
     p = commands_.add_parser(
         "export-web", help="write the latent explorer page for a 2-D run",
@@ -45,7 +45,7 @@ def add_export_web(commands_) -> None:
     p.set_defaults(handler=export_web)
 
 
-def export_web(args) -> int:
+def export_web(args: argparse.Namespace) -> int:
     """``export-web``: write the latent explorer page of a 2-D run."""
     backend.use("numpy", dtype="float64")          # float64 weights: the page decodes in float64 too
     run = Path(args.run)

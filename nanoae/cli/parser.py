@@ -19,7 +19,7 @@ from nanoae.training.fit import ENGINES
 
 def _number(parse, accept, expected: str):
     """An argparse type: ``parse`` the text, then ``accept`` the value, else say what was expected."""
-    def convert(text: str):
+    def convert(text: str) -> int | float:
         """Parse ``text`` and check the value; else an ``argparse.ArgumentTypeError`` saying what was expected."""
         try:
             value = parse(text)
@@ -138,7 +138,7 @@ def _add_train(commands_) -> None:
         "train", help="train an autoencoder or a VAE with every option",
         description="Defaults (ae / vae): epochs %d / %d, batch size %d / %d, lr %g / %g."
                     % (ae_defaults.epochs, vae_defaults.epochs, ae_defaults.batch_size, vae_defaults.batch_size,
-                       ae_defaults.lr, vae_defaults.lr))
+                       ae_defaults.lr, vae_defaults.lr))  # type: ignore[str-format]  # __post_init__ set lr
     _add_common(p, None)
     p.add_argument("--model", choices=["ae", "vae"], default="ae")
     p.add_argument("--sizes", type=sizes, default=None,

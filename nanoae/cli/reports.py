@@ -1,8 +1,11 @@
 """What the commands print when a run is done: tables read from its metrics."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-def report_autoencoder(result, show_walk: bool = True) -> None:
+
+def report_autoencoder(result: dict, show_walk: bool = True) -> None:
     """Print an autoencoder run's results: the walk, the comparison with PCA, what was written."""
     metrics, out = result["metrics"], result["out"]
     comparison = metrics["comparison_with_pca"]
@@ -20,7 +23,7 @@ def report_autoencoder(result, show_walk: bool = True) -> None:
                        *metrics.get("figures", [])]))
 
 
-def report_vae(result) -> None:
+def report_vae(result: dict) -> None:
     """Print a VAE run's results: −ELBO = reconstruction + KL, the log p(x) estimates, what was written."""
     metrics, out = result["metrics"], result["out"]
     elbo = metrics["test_elbo_nats_per_image"]
@@ -32,14 +35,14 @@ def report_vae(result) -> None:
           + ", ".join(["model.npz", "metrics.json", *metrics.get("figures", [])]))
 
 
-def print_table(rows, columns) -> None:
+def print_table(rows: Iterable[Sequence], columns: Sequence[str]) -> None:
     """Print ``rows`` under ``columns``, right-aligned."""
     print("  " + "  ".join(f"{c:>16}" for c in columns))
     for row in rows:
         print("  " + "  ".join(f"{v:>16.4g}" if isinstance(v, float) else f"{v!s:>16}" for v in row))
 
 
-def report_denoising(metrics, out) -> None:
+def report_denoising(metrics: dict, out: str | Path) -> None:
     """Print the denoising results: PSNR and MSE per corruption level."""
     print(f"\nOn the {metrics['test_size']} held-out images (PSNR in dB, higher is better):")
     print_table([(r["level"], r["images"], r["psnr_db"], r["mse"]) for r in metrics["results"]],
@@ -47,7 +50,7 @@ def report_denoising(metrics, out) -> None:
     print(f"\nWrote to {out}/: " + ", ".join(["metrics.json", *metrics.get("figures", [])]))
 
 
-def report_reduction(metrics, out) -> None:
+def report_reduction(metrics: dict, out: str | Path) -> None:
     """Print the dimensionality reduction results: autoencoder and PCA per code size."""
     print(f"\nOn the {metrics['test_size']} held-out images (trustworthiness: the first 1,000):")
     rows = [(size, name, r[name]["squared_error_per_image"], r[name]["5nn_accuracy"], r[name]["trustworthiness_k5"])
@@ -59,7 +62,7 @@ def report_reduction(metrics, out) -> None:
     print(f"\nWrote to {out}/: " + ", ".join(["metrics.json", *metrics.get("figures", [])]))
 
 
-def report_anomaly(metrics, out, quantile: float) -> None:
+def report_anomaly(metrics: dict, out: str | Path, quantile: float) -> None:
     """Print the anomaly detection results: AUROC per normal digit, and at the threshold."""
     print(f"\nAUROC over the {metrics['test_size']} test images, threshold at the {quantile:g} quantile "
           "of held-aside normals:")

@@ -1,6 +1,8 @@
 """``smoke``: the engine's smoke run — a gradient check and a tiny training, in seconds."""
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 from nanoae import backend, gradcheck
@@ -9,7 +11,7 @@ from nanoae.losses import MSELoss
 from nanoae.optim import Adam
 
 
-def smoke(args) -> int:
+def smoke(args: argparse.Namespace) -> int:
     """A tiny autoencoder 16 → 32 → 2 → 32 → 16 on data that truly lies on a 2-D surface."""
     backend.use(args.backend, dtype="float64", seed=args.seed)
     rng = np.random.default_rng(args.seed)

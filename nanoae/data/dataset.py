@@ -101,7 +101,7 @@ class BatchIterator:
     """
 
     def __init__(self, dataset: ImageDataset, batch_size: int, shuffle: bool = True,
-                 seed: int = 0, drop_last: bool = False):
+                 seed: int = 0, drop_last: bool = False) -> None:
         check_batch_size(batch_size)
         if len(dataset) == 0:
             raise ValueError(f"{dataset.name}: the data set is empty")

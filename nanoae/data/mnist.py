@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,15 +31,14 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def load_mnist_5k(path=None) -> tuple[ImageDataset, ImageDataset]:
+def load_mnist_5k(path: str | Path | None = None) -> tuple[ImageDataset, ImageDataset]:
     """The shipped digits as (train, test) ImageDatasets, uint8 in memory."""
-    if path is None:
-        path = resources.files("nanoae.data") / MNIST_5K_FILE
-    actual = sha256_of(path)
+    source: Any = resources.files("nanoae.data") / MNIST_5K_FILE if path is None else path   # a Traversable or a path
+    actual = sha256_of(source)
     if actual != MNIST_5K_SHA256:
-        raise DataError(f"{path}: SHA-256 is {actual}, expected {MNIST_5K_SHA256}; the file is corrupt "
+        raise DataError(f"{source}: SHA-256 is {actual}, expected {MNIST_5K_SHA256}; the file is corrupt "
                         "or was replaced — reinstall nanoae")
-    with np.load(path, allow_pickle=False) as archive:
+    with np.load(source, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
     return (ImageDataset(arrays["x_train"], arrays["y_train"], "mnist-5k train"),
             ImageDataset(arrays["x_test"], arrays["y_test"], "mnist-5k test"))

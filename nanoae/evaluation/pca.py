@@ -38,7 +38,7 @@ CHUNK = 5000
 class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Principal component analysis as a scikit-learn transformer: z = (x − μ) V_kᵀ, x̂ = z V_k + μ."""
 
-    def __init__(self, n_components: int = 2, images: bool = False):
+    def __init__(self, n_components: int = 2, images: bool = False) -> None:
         self.n_components = n_components
         self.images = images
 

@@ -2,12 +2,18 @@
 The engine's kernels (``kernels.py``) and losses (``losses.py``) call these."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.fast.subnormals import flush_subnormals
-from nanoae.layers import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from nanoae.layers import Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+
+if TYPE_CHECKING:                                    # kernels.py imports this module
+    from nanoae.fast.kernels import Buffers
 
 
-def sigmoid(x, out=None, scratch=None):
+def sigmoid(x: Array, out: Array | None = None, scratch: Array | None = None) -> Array:
     """σ(x) from one exponential: e = e^(−|x|), σ = max(e, 1[x ≥ 0]) / (1 + e).
 
     The textbook form (``nanoae.functional.sigmoid``) is e^min(x, 0) / (1 + e^(−|x|)),
@@ -20,7 +26,7 @@ def sigmoid(x, out=None, scratch=None):
     return sigmoid_from(exp_minus_abs(x, out=scratch), x, out=out)
 
 
-def exp_minus_abs(x, out=None):
+def exp_minus_abs(x: Array, out: Array | None = None) -> Array:
     """e^(−|x|), into ``out`` (None: a new array)."""
     xp = backend.xp()
     e = xp.abs(x, out=out)
@@ -28,7 +34,7 @@ def exp_minus_abs(x, out=None):
     return xp.exp(e, out=e)
 
 
-def sigmoid_from(e, x, out=None):
+def sigmoid_from(e: Array, x: Array, out: Array | None = None) -> Array:
     """σ(x) given e = e^(−|x|), into ``out`` (None: a new array; it may be x itself); e becomes 1 + e."""
     xp = backend.xp()
     numerator = xp.maximum(e, x >= 0, out=out)      # e^min(x, 0)
@@ -36,7 +42,7 @@ def sigmoid_from(e, x, out=None):
     return xp.divide(numerator, e, out=numerator)
 
 
-def sigmoid_backward(dout, out, into=None, scratch=None):
+def sigmoid_backward(dout: Array, out: Array, into: Array | None = None, scratch: Array | None = None) -> Array:
     """dout · σ(1 − σ), computed as (dout · σ) · (1 − σ) — the textbook form's order, so the same
     bits — then its subnormals set to zero (σ ≈ 0 makes numbers too small to matter).  ``into``
     (which may be dout itself) and ``scratch`` (for 1 − σ) are arrays to write into; None: new ones."""
@@ -48,12 +54,12 @@ def sigmoid_backward(dout, out, into=None, scratch=None):
     return dx
 
 
-def forward_in_place(activation, a, buffers):
+def forward_in_place(activation: Layer | None, a: Array, buffers: Buffers) -> Array | None:
     """h = f(a) written over ``a``; see ``forward_into``."""
     return forward_into(activation, a, a, buffers)
 
 
-def forward_into(activation, x, out, buffers):
+def forward_into(activation: Layer | None, x: Array, out: Array, buffers: Buffers) -> Array | None:
     """h = f(x) written into ``out`` (which may be x itself) for the activation layer ``activation``
     (None: none); returns what the backward needs besides h (the mask x > 0 of ReLU and LeakyReLU),
     kept in ``buffers``."""
@@ -79,7 +85,7 @@ def forward_into(activation, x, out, buffers):
     raise TypeError(f"no fast form for {activation!r}")
 
 
-def backward(activation, dout, out, mask, buffers):
+def backward(activation: Layer | None, dout: Array, out: Array, mask: Array | None, buffers: Buffers) -> Array:
     """∂L/∂a = dout ⊙ f'(a), into a buffer, in the textbook form's order of operations (the same bits,
     but for the sigmoid's subnormals, set to zero)."""
     xp = backend.xp()

@@ -23,12 +23,21 @@ backward, and a kernel keeps one set of arrays, for the last large input shape i
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.fast.memory import MMAP_THRESHOLD
+from nanoae.layers import Conv2d, ConvTranspose2d
+from nanoae.layers.base import Parameterized
 from nanoae.layers.im2col import output_size
 
+if TYPE_CHECKING:                                    # kernels.py imports this module
+    from nanoae.fast.kernels import Buffers
 
-def _im2col_into(x, padded, cols, kh: int, kw: int, stride: int, padding: int, oh: int, ow: int):
+
+def _im2col_into(x: Array, padded: Array, cols: Array, kh: int, kw: int, stride: int, padding: int, oh: int,
+                 ow: int) -> Array:
     """``im2col`` (nanoae/layers/im2col.py) into kept arrays: x (C, H, W, N) → cols (C, KH, KW, OH, OW, N)."""
     if padding:
         h, w = x.shape[1], x.shape[2]
@@ -40,7 +49,7 @@ def _im2col_into(x, padded, cols, kh: int, kw: int, stride: int, padding: int, o
     return cols
 
 
-def _col2im_into(cols, summed, h: int, w: int, stride: int, padding: int):
+def _col2im_into(cols: Array, summed: Array, h: int, w: int, stride: int, padding: int) -> Array:
     """``col2im`` into a kept array: cols (C, KH, KW, OH, OW, N) → (C, H, W, N), overlaps summed."""
     _, kh, kw, oh, ow, _ = cols.shape
     summed.fill(0)
@@ -51,14 +60,17 @@ def _col2im_into(cols, summed, h: int, w: int, stride: int, padding: int):
 
 
 class _ConvKernel:
-    def __init__(self, layer, buffers):
+    layer: Any                    # Conv2d or ConvTranspose2d: each subclass says which
+
+    def __init__(self, layer: Conv2d | ConvTranspose2d, buffers: Buffers) -> None:
         self.layer = self.linear = self.weight_owner = layer
         self.tied = False
         self.buffers = buffers
         self.write_weight_grad = self.write_bias_grad = False
-        self.shape, self.by_layer = None, False
+        self.shape: tuple | None = None
+        self.by_layer = False
 
-    def _keep(self, x, column_numbers: int) -> bool:
+    def _keep(self, x: Array, column_numbers: int) -> bool:
         """Whether this step uses kept arrays (see above); a new large input shape replaces the old set."""
         self.by_layer = column_numbers * x.dtype.itemsize < MMAP_THRESHOLD
         if not self.by_layer and tuple(x.shape) != self.shape:
@@ -66,7 +78,7 @@ class _ConvKernel:
             self.shape = tuple(x.shape)
         return not self.by_layer
 
-    def _layer_backward(self, dout):
+    def _layer_backward(self, dout: Array) -> Array | None:
         """The layer's own backward, which adds into g: zero first what the plan leaves to this kernel."""
         if self.write_weight_grad:
             self.layer.grads["W"].fill(0)
@@ -74,13 +86,13 @@ class _ConvKernel:
             self.layer.grads["b"].fill(0)
         return self.layer.backward(dout)
 
-    def gradient_slots(self):
+    def gradient_slots(self) -> list[tuple[Parameterized, str]]:
         return [(self.layer, "W"), (self.layer, "b")]
 
-    def _buffer(self, name, shape, dtype):
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
         return self.buffers.get(name, shape, dtype)
 
-    def _padded(self, name, channels, h, w, n, dtype):
+    def _padded(self, name: str, channels: int, h: int, w: int, n: int, dtype: Any) -> Array:
         """A zero-bordered (C, H + 2p, W + 2p, N) array, zeroed once when made."""
         p = self.layer.padding
         shape = (channels, h + 2 * p, w + 2 * p, n)
@@ -89,7 +101,7 @@ class _ConvKernel:
             self.buffers.arrays[key] = backend.xp().zeros(shape, dtype=dtype)
         return self.buffers.arrays[key]
 
-    def _bias_grad(self, dout, axis):
+    def _bias_grad(self, dout: Array, axis: int | tuple[int, ...]) -> None:
         """∂L/∂b = Σ dout over ``axis``, written or added into the layer's gradient."""
         grad = self.layer.grads["b"]
         if self.write_bias_grad:
@@ -97,7 +109,7 @@ class _ConvKernel:
         else:
             grad += dout.sum(axis=axis)
 
-    def _weight_grad(self, left, right, shape2d):
+    def _weight_grad(self, left: Array, right: Array, shape2d: tuple[int, int]) -> None:
         """∂L/∂W₂ = left @ right, written or added into the layer's gradient."""
         grad = self.layer.grads["W"]
         if self.write_weight_grad:
@@ -109,7 +121,9 @@ class _ConvKernel:
 class Conv2dKernel(_ConvKernel):
     """Conv2d's forward and backward, into buffers kept from one step to the next."""
 
-    def forward(self, x):
+    layer: Conv2d
+
+    def forward(self, x: Array) -> Array:
         layer, xp = self.layer, backend.xp()
         n, _, h, w = x.shape
         k, s, p, f = layer.kernel_size, layer.stride, layer.padding, layer.out_channels
@@ -128,7 +142,7 @@ class Conv2dKernel(_ConvKernel):
         self.columns, self.sizes = columns, (n, h, w, oh, ow)
         return out4.transpose(3, 0, 1, 2)                                        # (N, F, OH, OW)
 
-    def backward(self, dout, dout_is_pre_activation: bool = False):
+    def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
         if self.by_layer:
             return self._layer_backward(dout)
         layer, xp = self.layer, backend.xp()
@@ -150,7 +164,9 @@ class Conv2dKernel(_ConvKernel):
 class ConvTranspose2dKernel(_ConvKernel):
     """ConvTranspose2d's forward and backward, into buffers kept from one step to the next."""
 
-    def forward(self, x):
+    layer: ConvTranspose2d
+
+    def forward(self, x: Array) -> Array:
         layer, xp = self.layer, backend.xp()
         n, _, h, w = x.shape
         oh, ow = layer._output_size(h, "height"), layer._output_size(w, "width")
@@ -169,7 +185,7 @@ class ConvTranspose2dKernel(_ConvKernel):
         self.x_t, self.sizes = x_t, (n, h, w, oh, ow)
         return out.transpose(3, 0, 1, 2)                                         # (N, C_out, OH, OW)
 
-    def backward(self, dout, dout_is_pre_activation: bool = False):
+    def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
         if self.by_layer:
             return self._layer_backward(dout)
         layer, xp = self.layer, backend.xp()

@@ -32,17 +32,23 @@ over 200 steps, for every model and optimizer, and checks that planted slips fai
 from __future__ import annotations
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.fast import convolutions, kernels, memory, updates
+from nanoae.fast.kernels import Kernel
 from nanoae.fast.losses import LossKernel
 from nanoae.models import VAE, Autoencoder
+from nanoae.models.base import Model
+from nanoae.models.decoder_likelihoods import BernoulliLikelihood
 from nanoae.models.vae import LOGVAR_RANGE
+from nanoae.optim.base import Optimizer
 from nanoae.parameters import parameter_slots
-from nanoae.training.objectives import ELBO, Reconstruction
+from nanoae.training.objectives import ELBO, Objective, Reconstruction
 
 
-def compile(model, objective, optimizer) -> "Engine":      # noqa: A001  (torch.compile's name, on purpose)
+def compile(model: Model, objective: Objective, optimizer: Optimizer) -> Engine:  # noqa: A001  (torch.compile's name, on purpose)
     """The fast training step for ``model`` under ``objective`` and ``optimizer``."""
     memory.reuse_freed_memory()                              # each step's temporaries reuse the last step's memory
+    plan: AutoencoderPlan | VAEPlan | ObjectivePlan          # one of three kinds, chosen here
     if isinstance(model, Autoencoder) and type(objective) is Reconstruction:
         plan = AutoencoderPlan(model, objective)
     elif isinstance(model, VAE) and type(objective) is ELBO:
@@ -55,10 +61,10 @@ def compile(model, objective, optimizer) -> "Engine":      # noqa: A001  (torch.
 class Engine:
     """One compiled training step: ``forward_backward(x)`` then ``update()``."""
 
-    def __init__(self, plan, updater):
+    def __init__(self, plan: AutoencoderPlan | VAEPlan | ObjectivePlan, updater: updates.Updater) -> None:
         self.plan, self.updater = plan, updater
 
-    def forward_backward(self, x):
+    def forward_backward(self, x: Array) -> Array:
         """L for the batch x, with g = ∂L/∂θ filled in (a 0-d device array, as the objective's)."""
         self.plan.zero_unwritten_gradients()
         value = self.plan.forward(x)
@@ -72,8 +78,8 @@ class Engine:
 class _Plan:
     """Which parts of g the step writes outright (no zeroing needed) and which it must zero first."""
 
-    def __init__(self, model, parts):
-        touched = {}
+    def __init__(self, model: Model, parts: list[Kernel]) -> None:
+        touched: dict[tuple[int, str], int] = {}
         for part in parts:
             for layer, key in part.gradient_slots():
                 touched[(id(layer), key)] = touched.get((id(layer), key), 0) + 1
@@ -97,7 +103,7 @@ class _Plan:
 class AutoencoderPlan(_Plan):
     """L = loss(f_dec(f_enc(x̃)), x) + penalties, as ``Reconstruction`` writes it, on kernels."""
 
-    def __init__(self, model, objective):
+    def __init__(self, model: Autoencoder, objective: Reconstruction) -> None:
         self.model, self.objective = model, objective
         self.encoder = kernels.compile_layer(model.encoder, known=not objective.contractive)
         self.decoder = kernels.compile_layer(model.decoder)
@@ -106,7 +112,7 @@ class AutoencoderPlan(_Plan):
                      else None)
         super().__init__(model, [self.encoder, self.decoder])
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         objective = self.objective
         x_in = objective.corruption(x) if objective.corruption is not None else x
         self.target = x
@@ -125,7 +131,7 @@ class AutoencoderPlan(_Plan):
         objective.reconstruction, objective.penalty = reconstruction, penalty   # where its terms() reads them
         return reconstruction + penalty
 
-    def backward(self):
+    def backward(self) -> None:
         objective = self.objective
         if self.loss is not None:
             dz = self.decoder.backward(self.loss.backward(), dout_is_pre_activation=self.loss.fused)
@@ -143,7 +149,7 @@ class AutoencoderPlan(_Plan):
 class VAEPlan(_Plan):
     """L = −log p(x|z) + β_t KL(q(z|x) ‖ N(0, I)), as ``ELBO`` and ``VAE`` write it, on kernels."""
 
-    def __init__(self, model, objective):
+    def __init__(self, model: VAE, objective: ELBO) -> None:
         self.model, self.objective = model, objective
         self.trunk = kernels.compile_layer(model.encoder)
         self.mu, self.logvar = kernels.DenseKernel(model.mu), kernels.DenseKernel(model.logvar)
@@ -153,7 +159,7 @@ class VAEPlan(_Plan):
                      if likelihood is not None and LossKernel.known(likelihood) else None)
         super().__init__(model, [self.trunk, self.mu, self.logvar, self.decoder])
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         model, objective = self.model, self.objective
         h = self.trunk.forward(x)
         raw = self.logvar.forward(h)
@@ -163,7 +169,7 @@ class VAEPlan(_Plan):
         z, self.eps, self.sigma = model.reparameterize(mu, logvar, objective.eps)   # ε from the same generator
         out = self.decoder.forward(z)
         if self.loss is not None:
-            if model.likelihood.strict:
+            if isinstance(model.likelihood, BernoulliLikelihood) and model.likelihood.strict:
                 model.likelihood.check_binary(x)
             reconstruction = self.loss.forward(out, x)
         else:
@@ -172,7 +178,7 @@ class VAEPlan(_Plan):
         objective.reconstruction, objective.kl = reconstruction, kl                # where its terms() reads them
         return reconstruction + objective.current_beta * kl
 
-    def backward(self):
+    def backward(self) -> None:
         model, objective = self.model, self.objective
         dout = self.loss.backward() if self.loss is not None else model.likelihood.backward()
         dz = self.decoder.backward(dout)
@@ -180,25 +186,26 @@ class VAEPlan(_Plan):
         kl_dmu, kl_dlogvar = objective.kl_loss.backward(objective.current_beta)
         dmu, dlogvar = dz + kl_dmu, dlogvar + kl_dlogvar
         dlogvar = dlogvar * self.inside                                   # the clamp's derivative
-        dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)
+        dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)  # type: ignore[operator]  # heads pass dx on
         self.trunk.backward(dh)
 
 
 class ObjectivePlan(_Plan):
     """A model or objective without a plan: the objective's own forward and backward."""
 
-    def __init__(self, model, objective):
+    def __init__(self, model: Model, objective: Objective) -> None:
         self.model, self.objective = model, objective
         super().__init__(model, [])
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         return self.objective.forward(self.model, x)
 
-    def backward(self):
+    def backward(self) -> None:
         self.objective.backward(self.model)
 
 
-def _dense_kernels(part):
+def _dense_kernels(part: Kernel) -> list[kernels.DenseKernel | convolutions.Conv2dKernel
+                                         | convolutions.ConvTranspose2dKernel]:
     """The kernels that can write their weights' gradients outright: dense layers and convolutions."""
     if isinstance(part, (kernels.DenseKernel, convolutions.Conv2dKernel, convolutions.ConvTranspose2dKernel)):
         return [part]

@@ -24,10 +24,15 @@ smaller batch of an epoch gets its own.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeAlias, TypeGuard
+
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.fast import activations, convolutions, layouts
-from nanoae.layers import (Conv2d, ConvTranspose2d, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh,
-                           TiedLinear)
+from nanoae.layers import (Conv2d, ConvTranspose2d, Identity, Layer, LeakyReLU, Linear, ReLU, Sequential, Sigmoid,
+                           Tanh, TiedLinear)
+from nanoae.layers.base import Parameterized
 
 ACTIVATIONS = (Identity, LeakyReLU, ReLU, Sigmoid, Tanh)
 
@@ -35,10 +40,10 @@ ACTIVATIONS = (Identity, LeakyReLU, ReLU, Sigmoid, Tanh)
 class Buffers:
     """Arrays by (name, shape, layout), made on first use and reused every step after."""
 
-    def __init__(self):
-        self.arrays = {}
+    def __init__(self) -> None:
+        self.arrays: dict = {}
 
-    def like(self, name, reference, dtype=None):
+    def like(self, name: str, reference: Array, dtype: Any = None) -> Array:
         """An array shaped and laid out in memory like ``reference``."""
         dtype = reference.dtype if dtype is None else dtype
         key = (name, reference.shape, reference.strides, dtype)
@@ -48,7 +53,7 @@ class Buffers:
             self.arrays[key] = array
         return array
 
-    def get(self, name, shape, dtype, batch_last: bool = False):
+    def get(self, name: str, shape: Sequence[int], dtype: Any, batch_last: bool = False) -> Array:
         key = (name, tuple(shape), dtype, batch_last)
         array = self.arrays.get(key)
         if array is None:
@@ -64,18 +69,18 @@ class Buffers:
 class DenseKernel:
     """h = f(x Wᵀ + b) for a Linear layer (or h = f(x W + c) for a tied one) and its activation f."""
 
-    def __init__(self, linear, activation=None):
+    def __init__(self, linear: Linear | TiedLinear, activation: Layer | None = None) -> None:
         self.linear, self.activation = linear, activation
         self.tied = isinstance(linear, TiedLinear)
-        self.weight_owner = linear.source if self.tied else linear
+        self.weight_owner: Linear = linear.source if isinstance(linear, TiedLinear) else linear
         self.buffers = Buffers()
         self.write_weight_grad = self.write_bias_grad = False     # set by the plan: nothing else adds to them
 
-    def gradient_slots(self):
+    def gradient_slots(self) -> list[tuple[Parameterized, str]]:
         """(layer, key) of every gradient this kernel fills."""
         return [(self.weight_owner, "W"), (self.linear, "b")]
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         W, b = self.weight_owner.params["W"], self.linear.params["b"]
         n = x.shape[0]
         batch_last = layouts.batch_last(x)
@@ -92,7 +97,7 @@ class DenseKernel:
         self.x, self.out = x, out
         return out
 
-    def backward(self, dout, dout_is_pre_activation: bool = False):
+    def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
         """dout = ∂L/∂h → ∂L/∂x; with ``dout_is_pre_activation`` dout is already ∂L/∂a (a fused loss)."""
         x, out = self.x, self.out
         W = self.weight_owner.params["W"]
@@ -125,20 +130,20 @@ class DenseKernel:
 class ActivationKernel:
     """An activation on its own (after a convolution): in place into a buffer."""
 
-    def __init__(self, activation):
+    def __init__(self, activation: Layer) -> None:
         self.activation = activation
         self.buffers = Buffers()
 
-    def gradient_slots(self):
+    def gradient_slots(self) -> list[tuple[Parameterized, str]]:
         return []
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         out = self.buffers.like("out", x)
         self.mask = activations.forward_into(self.activation, x, out, self.buffers)
         self.out = out
         return out
 
-    def backward(self, dout, dout_is_pre_activation: bool = False):
+    def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
         if dout_is_pre_activation:
             return dout
         return activations.backward(self.activation, dout, self.out, self.mask, self.buffers)
@@ -147,53 +152,54 @@ class ActivationKernel:
 class LayerKernel:
     """A layer the engine has no kernel for: its own forward and backward, as the reference runs it."""
 
-    def __init__(self, layer):
+    def __init__(self, layer: Layer) -> None:
         self.layer = layer
 
-    def gradient_slots(self):
+    def gradient_slots(self) -> list[tuple[Parameterized, str]]:
         return [(self.layer, key) for key in self.layer.grads]
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         return self.layer.forward(x)
 
-    def backward(self, dout, dout_is_pre_activation: bool = False):
+    def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
         return self.layer.backward(dout)
 
 
 class SequentialKernel:
     """Kernels in order; backward in reverse, stopping where the input is data."""
 
-    def __init__(self, kernels):
+    def __init__(self, kernels: Iterable[Kernel]) -> None:
         self.kernels = list(kernels)
 
-    def gradient_slots(self):
+    def gradient_slots(self) -> list[tuple[Parameterized, str]]:
         return [slot for kernel in self.kernels for slot in kernel.gradient_slots()]
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         for kernel in self.kernels:
             x = kernel.forward(x)
         return x
 
-    def backward(self, dout, dout_is_pre_activation: bool = False):
+    def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
         for index in range(len(self.kernels) - 1, -1, -1):
             dout = self.kernels[index].backward(dout, dout_is_pre_activation and index == len(self.kernels) - 1)
             if dout is None:
                 return None
         return dout
 
-    def last_activation(self):
+    def last_activation(self) -> Layer | None:
         """The σ (or other activation) that produces the output, if the last kernel ends with one."""
         last = self.kernels[-1] if self.kernels else None
         return getattr(last, "activation", None)
 
 
-def compile_layer(layer, known: bool = True):
+def compile_layer(layer: Layer, known: bool = True) -> Kernel:
     """The kernels for ``layer``: a Sequential's layers matched as (Linear, activation) pairs where they
     can be; with ``known`` off, every layer runs its own code (``LayerKernel``)."""
     if not known:
         return LayerKernel(layer)
     if isinstance(layer, Sequential):
-        kernels, layers = [], list(layer.layers)
+        kernels: list[Kernel] = []
+        layers = list(layer.layers)
         i = 0
         while i < len(layers):
             current = layers[i]
@@ -216,5 +222,10 @@ def compile_layer(layer, known: bool = True):
     return LayerKernel(layer)
 
 
-def _dense(layer) -> bool:
+def _dense(layer: Layer | None) -> TypeGuard[Linear | TiedLinear]:
     return type(layer) in (Linear, TiedLinear)
+
+
+# What ``compile_layer`` makes: every kernel has forward, backward and gradient_slots.
+Kernel: TypeAlias = (DenseKernel | ActivationKernel | LayerKernel | SequentialKernel | convolutions.Conv2dKernel
+                     | convolutions.ConvTranspose2dKernel)

@@ -9,7 +9,7 @@ it then meets a batch-last matrix.  Where such a batch meets one in row order
 elementwise operations read one of the two across rows N numbers apart, and
 take as long as a transposed copy — ten times a plain pass or more (measured in the
 convolutional autoencoder's step at batch 1024: a ReLU's backward 12.4 ms
-where the same ReLU on one layout takes about 1 ms; ``benchmarks/RESULTS.md``).
+where the same ReLU on one layout takes about 1 ms; ``benchmarks/HISTORY.md``).
 
 So the engine (``kernels.py``, ``losses.py``) keeps each batch in its layout:
 
@@ -29,12 +29,14 @@ tolerance.  A C-ordered batch (the dense models') is untouched.  (The reference
 """
 from __future__ import annotations
 
+from nanoae.backend import Array
 
-def batch_last(x) -> bool:
+
+def batch_last(x: Array) -> bool:
     """Whether the (N, features) matrix ``x`` is stored column by column (a batch-last view)."""
     return x.ndim == 2 and bool(x.flags.f_contiguous) and not bool(x.flags.c_contiguous)
 
 
-def same_layout(a, b) -> bool:
+def same_layout(a: Array, b: Array) -> bool:
     """Whether two arrays of one shape lie in memory alike (the same strides, or both row-ordered)."""
     return tuple(a.strides) == tuple(b.strides) or (bool(a.flags.c_contiguous) and bool(b.flags.c_contiguous))

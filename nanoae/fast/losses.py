@@ -18,18 +18,20 @@ the backward pass.  Here e = e^(−|s|) is computed once, kept, and σ(s) comes 
 (``activations.sigmoid_from``: the same bits as the textbook σ), so loss and gradient are
 the reference's bit for bit.  (Until 2026-12-05 log(1 + u) came from a seven-term series
 in float32, when NumPy's ``log1p`` took 10–14 ms on a 1024×784 batch; NumPy 2.4's takes
-0.36 ms there, the series 1.06 ms, so the series is gone: ``benchmarks/RESULTS.md``.)
+0.36 ms there, the series 1.06 ms, so the series is gone: ``benchmarks/HISTORY.md``.)
 """
 from __future__ import annotations
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.fast import layouts
 from nanoae.fast.activations import exp_minus_abs, sigmoid_backward, sigmoid_from
-from nanoae.layers import Sigmoid
+from nanoae.fast.kernels import Buffers
+from nanoae.layers import Layer, Sigmoid
 from nanoae.losses import BCELoss, BCEWithLogitsLoss, MSELoss
-from nanoae.losses.base import reduce, reduction_scale
+from nanoae.losses.base import Loss, reduce, reduction_scale
 
-def bce_with_logits_terms(logits, target):
+def bce_with_logits_terms(logits: Array, target: Array) -> tuple[Array, Array]:
     """(ℓ, e): ℓ = max(s, 0) − s·x + log(1 + e^(−|s|)) elementwise, and e = e^(−|s|) for the backward."""
     xp = backend.xp()
     e = exp_minus_abs(logits)
@@ -45,15 +47,15 @@ class LossKernel:
 
     fused = False
 
-    def __init__(self, loss, buffers, output_activation=None):
+    def __init__(self, loss: Loss, buffers: Buffers, output_activation: Layer | None = None) -> None:
         self.loss, self.buffers = loss, buffers
         self.fused = isinstance(output_activation, Sigmoid) and type(loss) in (MSELoss, BCELoss)
 
     @staticmethod
-    def known(loss) -> bool:
+    def known(loss: Loss) -> bool:
         return type(loss) in (MSELoss, BCELoss, BCEWithLogitsLoss)
 
-    def forward(self, pred, target):
+    def forward(self, pred: Array, target: Array) -> Array:
         xp, kind = backend.xp(), type(self.loss)
         self.pred, self.target = pred, self._in_layout_of(pred, target)
         target = self.target
@@ -74,7 +76,7 @@ class LossKernel:
         terms, self.e = bce_with_logits_terms(pred, target)                 # BCEWithLogitsLoss
         return reduce(terms, self.loss.reduction)
 
-    def backward(self):
+    def backward(self) -> Array:
         xp, kind = backend.xp(), type(self.loss)
         pred, target = self.pred, self.target
         scale = reduction_scale(pred.shape, self.loss.reduction)
@@ -95,7 +97,7 @@ class LossKernel:
         grad *= scale                                                        # (σ(s) − x) · scale
         return grad
 
-    def _in_layout_of(self, pred, target):
+    def _in_layout_of(self, pred: Array, target: Array) -> Array:
         """The target in the prediction's memory layout: itself, or (the conv autoencoder's batch-last x̂
         against row-ordered data) one copy, so that no pass below reads two layouts (each such pass
         costs as much as a transposed copy).  The loss then sums its terms in x̂'s order: the same
@@ -106,7 +108,7 @@ class LossKernel:
         copy[...] = target
         return copy
 
-    def _times_sigmoid_derivative(self, grad, out):
+    def _times_sigmoid_derivative(self, grad: Array, out: Array) -> None:
         """grad ← grad · σ(1 − σ), in place (the output sigmoid's backward, done here into the loss's own
         buffer: ``activations.sigmoid_backward``, the same bits as the layer's)."""
         sigmoid_backward(grad, out, into=grad, scratch=self.buffers.like("1-σ", out))

@@ -7,7 +7,7 @@ gives such blocks back to the operating system as they are freed (those above it
 so the next step asks for them again, and the system hands out fresh, zeroed pages, one
 page fault per 4 KiB: 1,300 faults a step for the lecture network at batch 1024.  On the
 virtual machines these benchmarks run on a fault is expensive; the series for log1p,
-2.2 ms alone, took 7.5 ms inside the VAE's step (benchmarks/RESULTS.md).
+2.2 ms alone, took 7.5 ms inside the VAE's step (benchmarks/HISTORY.md).
 
 ``reuse_freed_memory()`` sets two of glibc's malloc parameters (``mallopt``):
 
@@ -21,7 +21,7 @@ virtual machines these benchmarks run on a fault is expensive; the series for lo
 So freed blocks are reused, and a step faults only on blocks over 16 MiB.  What it costs:
 the process keeps the memory it has freed (up to 512 MiB of it) until it exits, instead of
 returning it; the peak rises little (the dense models' not at all, the convolutional autoencoder's
-at batch 1024 by 9 MiB: both measured, benchmarks/RESULTS.md).  ``fit`` calls this when the fast
+at batch 1024 by 9 MiB: both measured, benchmarks/HISTORY.md).  ``fit`` calls this when the fast
 path is on; it does nothing where the C library is not glibc (and says so by returning
 False), and it is never undone.
 """

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from nanoae import backend
+from nanoae.backend import Array
 
 FLUSH_EVERY = 8     # steps between flushes of the momenta: a decaying value needs ~140 steps of ×0.9
                     # to cross the subnormal range, so one stays there at most 8 steps, and the flush
@@ -26,7 +27,7 @@ _EXPONENT_BITS = {"float32": (np.int32, 0x7F80_0000),                # the bits 
                   "float64": (np.int64, 0x7FF0_0000_0000_0000)}
 
 
-def flush_subnormals(a, scratch=None) -> None:
+def flush_subnormals(a: Array, scratch: Array | None = None) -> None:
     """Set the subnormal entries of ``a`` to zero, in place; ``scratch`` (same shape) saves a temporary.
     Zeros stay zero (−0 becomes +0); NaN, ±inf and every normal number are untouched.
 

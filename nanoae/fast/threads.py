@@ -13,12 +13,14 @@ give the same bits however θ is cut (tested).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from nanoae import backend
 
 MIN_PART = 1 << 20     # elements per thread at least.  Measured in the training loop (AMD EPYC, 2 cores,
-                       # 2026-12-01, benchmarks/RESULTS.md): the VAE's 652,824 parameters update in
+                       # 2026-12-01, benchmarks/HISTORY.md): the VAE's 652,824 parameters update in
                        # 2.2 ms in one thread and 2.6 ms in two; the 784-1000-500-250-30 model's 2.83
                        # million in 9.0 ms in one and 7.2 ms in two.  Each thread gives the interpreter
                        # lock back and waits for it again at every vector operation, and that wait,
@@ -63,14 +65,14 @@ def blocks(part: slice, size: int | None = None) -> list:
 _pools: dict = {}
 
 
-def run_parallel(work, items) -> None:
+def run_parallel(work: Callable[[Any], object], items: Iterable[Any]) -> None:
     """``work(item)`` for every item: in this thread when there is one, else one thread each;
     waits for all, and raises the first error."""
-    items = list(items)
-    if len(items) == 1:
-        work(items[0])
+    todo = list(items)
+    if len(todo) == 1:
+        work(todo[0])
         return
-    workers = len(items)
+    workers = len(todo)
     if workers not in _pools:
         _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="nanoae-fast")
-    list(_pools[workers].map(work, items))
+    list(_pools[workers].map(work, todo))

@@ -23,25 +23,28 @@ two trajectories together at a stated tolerance.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from nanoae import backend
+from nanoae.backend import Array
 from nanoae.fast.subnormals import flush_due, flush_subnormals
 from nanoae.fast.threads import blocks, cpu_threads, parts, run_parallel
 from nanoae.optim import SGD, Adam, AdamW
+from nanoae.optim.base import Optimizer
 from nanoae.optim.clip import clip_grad_norm
 
 
 class Updater:
     """``optimizer.step()``, fast: the same rule over whole vectors (the state stays the optimizer's)."""
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
         self.kernel = {SGD: _sgd, Adam: _adam, AdamW: _adamw}.get(type(optimizer))
         self.scratch = [segment.zeros() for segment in optimizer.segments] if self.kernel else None
 
     def step(self) -> None:
-        optimizer = self.optimizer
-        if self.kernel is None:
+        optimizer, kernel, scratches = self.optimizer, self.kernel, self.scratch
+        if kernel is None or scratches is None:                  # None together: no fast rule
             optimizer.step()
             return
         if optimizer.clip_norm is not None:
@@ -51,32 +54,32 @@ class Updater:
         cores = cpu_threads()
         for index, segment in enumerate(optimizer.segments):
             state = {key: vectors[index] for key, vectors in optimizer.buffers.items()}
-            scratch = self.scratch[index]
+            scratch = scratches[index]
 
-            def update_part(part):
+            def update_part(part: slice) -> None:
                 for block in blocks(part):
-                    self.kernel(optimizer, segment.params[block], segment.grads[block],
-                                {key: vector[block] for key, vector in state.items()}, scratch[block], lr, flush)
+                    kernel(optimizer, segment.params[block], segment.grads[block],
+                           {key: vector[block] for key, vector in state.items()}, scratch[block], lr, flush)
 
             run_parallel(update_part, parts(segment.size, cores))
         optimizer.step_count += 1
 
 
-def _sgd(opt, param, grad, state, scratch, lr, flush):
+def _sgd(opt: Any, param: Array, grad: Array, state: dict, scratch: Array, lr: float, flush: bool) -> None:
     sgd(param, grad, state.get("velocity"), scratch, lr, opt.momentum, opt.nesterov, opt.weight_decay, flush)
 
 
-def _adam(opt, param, grad, state, scratch, lr, flush):
+def _adam(opt: Any, param: Array, grad: Array, state: dict, scratch: Array, lr: float, flush: bool) -> None:
     adam(param, grad, state["m"], state["v"], scratch, lr, opt.beta1, opt.beta2, opt.eps, opt.step_count + 1, flush)
 
 
-def _adamw(opt, param, grad, state, scratch, lr, flush):
+def _adamw(opt: Any, param: Array, grad: Array, state: dict, scratch: Array, lr: float, flush: bool) -> None:
     decay_weights(param, lr, opt.weight_decay)
     _adam(opt, param, grad, state, scratch, lr, flush)
 
 
-def adam(param, grad, m, v, scratch, lr: float, beta1: float, beta2: float, eps: float, t: int,
-         flush: bool) -> None:
+def adam(param: Array, grad: Array, m: Array, v: Array, scratch: Array, lr: float, beta1: float, beta2: float,
+         eps: float, t: int, flush: bool) -> None:
     """Adam's step t, in place: m, v and θ updated, ``scratch`` used as working space."""
     xp = backend.xp()
     m *= beta1
@@ -96,13 +99,13 @@ def adam(param, grad, m, v, scratch, lr: float, beta1: float, beta2: float, eps:
     param -= scratch
 
 
-def decay_weights(param, lr: float, weight_decay: float) -> None:
+def decay_weights(param: Array, lr: float, weight_decay: float) -> None:
     """AdamW's decoupled decay, θ ← θ (1 − ηλ), in place."""
     param *= 1 - lr * weight_decay
 
 
-def sgd(param, grad, velocity, step, lr: float, momentum: float, nesterov: bool, weight_decay: float,
-        flush: bool) -> None:
+def sgd(param: Array, grad: Array, velocity: Array, step: Array, lr: float, momentum: float, nesterov: bool,
+        weight_decay: float, flush: bool) -> None:
     """SGD's step, in place; ``step`` is the scratch vector (the direction η multiplies)."""
     step[...] = grad
     if weight_decay:

@@ -32,8 +32,8 @@ except ImportError:                                   # pragma: no cover - exerc
     raise ImportError("nanoae.interop.pytorch needs PyTorch: pip install torch (the CPU build is enough)") from None
 
 from nanoae import backend
-from nanoae.layers import (Conv2d, ConvTranspose2d, Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ReLU, Sequential,
-                           Sigmoid, Tanh, TiedLinear, Unflatten)
+from nanoae.layers import (Conv2d, ConvTranspose2d, Flatten, Identity, Layer, LeakyReLU, Linear, MaxPool2d, ReLU,
+                           Sequential, Sigmoid, Tanh, TiedLinear, Unflatten)
 from nanoae.models import VAE, Autoencoder, from_config
 from nanoae.models.vae import LOGVAR_RANGE
 
@@ -41,36 +41,36 @@ from nanoae.models.vae import LOGVAR_RANGE
 class TorchTiedLinear(nn.Module):
     """y = h Wᵀ-of-the-source + c: the source nn.Linear's weight, transposed; only the bias is its own."""
 
-    def __init__(self, source: nn.Linear, dtype):
+    def __init__(self, source: nn.Linear, dtype: torch.dtype) -> None:
         super().__init__()
         self.source = (source,)                            # a tuple: not registered, so W is not listed twice
         self.bias = nn.Parameter(torch.zeros(source.in_features, dtype=dtype))
 
-    def forward(self, h):
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
         return h @ self.source[0].weight + self.bias
 
 
 class TorchAutoencoder(nn.Module):
     """A PyTorch autoencoder: x̂ = f_dec(f_enc(x))."""
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module):
+    def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
-    def encode(self, x):
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
 
-    def decode(self, z):
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
 
 
 class TorchGaussianVariance(nn.Module):
     """The learned log σ² of a Gaussian decoder likelihood, one scalar, as nanoae's ``likelihood.logvar``."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: torch.dtype) -> None:
         super().__init__()
         self.logvar = nn.Parameter(torch.zeros(1, dtype=dtype))
 
@@ -78,21 +78,22 @@ class TorchGaussianVariance(nn.Module):
 class TorchVAE(nn.Module):
     """A PyTorch VAE: (μ, log σ²) = encode(x), z = μ + σ ⊙ ε, decoder(z)."""
 
-    def __init__(self, encoder, mu, logvar, decoder, likelihood, likelihood_kind: str):
+    def __init__(self, encoder: nn.Module, mu: nn.Module, logvar: nn.Module, decoder: nn.Module,
+                 likelihood: nn.Module | None, likelihood_kind: str) -> None:
         super().__init__()
         self.encoder, self.mu, self.logvar, self.decoder = encoder, mu, logvar, decoder
         if likelihood is not None:
             self.likelihood = likelihood
         self.likelihood_kind = likelihood_kind              # "bernoulli" (logits out) or "gaussian" (mean out)
 
-    def encode(self, x):
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.encoder(x)
         return self.mu(h), self.logvar(h).clamp(*LOGVAR_RANGE)
 
-    def decode(self, z):
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
-    def forward(self, x, eps=None):
+    def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
         mu, logvar = self.encode(x)
         eps = torch.randn_like(mu) if eps is None else eps
         return self.decoder(mu + torch.exp(0.5 * logvar) * eps)
@@ -107,7 +108,7 @@ def torch_name(name: str) -> str:
     return f"{path}.{TORCH_KEYS.get(key, key)}"
 
 
-def _torch_layer(layer, dtype, linears: dict):
+def _torch_layer(layer: Layer, dtype: torch.dtype, linears: dict) -> nn.Module:
     """The PyTorch module for one nanoae layer; ``linears`` maps built Linear layers (for tied ones)."""
     if isinstance(layer, Sequential):
         return nn.Sequential(*(_torch_layer(child, dtype, linears) for child in layer.layers))
@@ -137,7 +138,7 @@ def _torch_layer(layer, dtype, linears: dict):
     raise TypeError(f"to_torch: no PyTorch counterpart for {layer!r}")
 
 
-def to_torch(model) -> nn.Module:
+def to_torch(model: Autoencoder | VAE) -> nn.Module:
     """An equivalent ``torch.nn.Module`` holding a copy of ``model``'s weights (on the CPU, in its dtype)."""
     params = model.named_parameters()
     dtype = {np.dtype("float32"): torch.float32, np.dtype("float64"): torch.float64}[
@@ -166,7 +167,7 @@ def to_torch(model) -> nn.Module:
     return module
 
 
-def from_torch(module: nn.Module, model=None):
+def from_torch(module: nn.Module, model: Autoencoder | VAE | None = None) -> Autoencoder | VAE:
     """``module``'s weights in a nanoae model: ``model`` (changed in place), or one rebuilt from the
     configuration ``to_torch`` left on the module.  Names and shapes must match; values must be finite."""
     if model is None:

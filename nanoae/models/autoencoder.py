@@ -16,7 +16,7 @@ from nanoae.models.base import Model
 class Autoencoder(Model):
     """x̂ = f_dec(f_enc(x)): an encoder and a decoder, with one flat θ."""
 
-    def __init__(self, encoder: Layer, decoder: Layer, config: dict | None = None):
+    def __init__(self, encoder: Layer, decoder: Layer, config: dict | None = None) -> None:
         self.encoder, self.decoder = encoder, decoder
         super().__init__(config)
 

@@ -28,7 +28,7 @@ class Model(Layer):
 
     encoder: Layer                                # every model has one, set by the subclass
 
-    def __init__(self, config: dict | None = None):
+    def __init__(self, config: dict | None = None) -> None:
         """Subclasses set their layers as attributes first, then call this."""
         super().__init__()
         self.config = dict(config or {})          # how the model was built, for saving and rebuilding

@@ -1,12 +1,15 @@
 """Figures of the applications: denoising, dimensionality reduction, anomaly detection."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from nanoae.plots.base import pyplot, save_figure
 
 
-def plot_rows(rows: dict, title: str, path, image_shape=(28, 28), captions: dict | None = None):
+def plot_rows(rows: dict, title: str, path: str | Path, image_shape: tuple[int, int] = (28, 28),
+              captions: dict | None = None) -> Path:
     """One row of images per entry of ``rows`` (label → (n, D) images), labelled on the left;
     ``captions`` (label → n strings) go above the images of that row."""
     plt = pyplot()
@@ -24,13 +27,13 @@ def plot_rows(rows: dict, title: str, path, image_shape=(28, 28), captions: dict
     return save_figure(fig, path)
 
 
-def plot_denoising(clean, outputs: dict, kind: str, level: float, path):
+def plot_denoising(clean: np.ndarray, outputs: dict, kind: str, level: float, path: str | Path) -> Path:
     """The clean digits, then each row of ``outputs``, at one corruption level."""
     rows = {"clean x": clean, **outputs}
     return plot_rows(rows, f"Denoising, {kind} corruption at level {level:g}", path)
 
 
-def plot_psnr(rows, kind: str, path):
+def plot_psnr(rows: list, kind: str, path: str | Path) -> Path:
     """PSNR against the clean digit per corruption level: noisy input, plain AE, denoising AE."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -45,7 +48,7 @@ def plot_psnr(rows, kind: str, path):
     return save_figure(fig, path)
 
 
-def plot_embeddings(codes: dict, labels, results: dict, path):
+def plot_embeddings(codes: dict, labels: np.ndarray, results: dict, path: str | Path) -> Path:
     """The 2-D codes of each method side by side, coloured by digit."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(codes), figsize=(6 * len(codes), 5), squeeze=False)
@@ -65,7 +68,8 @@ def plot_embeddings(codes: dict, labels, results: dict, path):
     return save_figure(fig, path)
 
 
-def plot_anomaly_scores(scores, anomalous, threshold, normal_class, fpr, tpr, auroc, path):
+def plot_anomaly_scores(scores: np.ndarray, anomalous: np.ndarray, threshold: float, normal_class: int,
+                        fpr: np.ndarray, tpr: np.ndarray, auroc: float, path: str | Path) -> Path:
     """Histograms of the scores of normal and anomalous test images, and the ROC curve."""
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -88,7 +92,8 @@ def plot_anomaly_scores(scores, anomalous, threshold, normal_class, fpr, tpr, au
     return save_figure(fig, path)
 
 
-def plot_extremes(x, scores, labels, normal_class, path, n: int = 10):
+def plot_extremes(x: np.ndarray, scores: np.ndarray, labels: np.ndarray, normal_class: int, path: str | Path,
+                  n: int = 10) -> Path:
     """The n least and n most anomalous test digits."""
     order = np.argsort(scores)
     picked = {"least anomalous": order[:n], "most anomalous": order[-n:][::-1]}

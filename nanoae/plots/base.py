@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from nanoae.files import atomic_write
 
@@ -35,7 +36,7 @@ def require_matplotlib() -> None:
                                "(or pass --no-figures)") from None
 
 
-def pyplot():
+def pyplot() -> Any:
     """``matplotlib.pyplot`` with the Agg backend (a clear error without matplotlib)."""
     require_matplotlib()
     import matplotlib
@@ -44,7 +45,7 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path) -> Path:
+def save_figure(fig: Any, path: str | Path) -> Path:
     """Write ``fig`` as a PNG, atomically, and close it."""
     path = Path(path)
     with atomic_write(path) as f:
@@ -53,7 +54,7 @@ def save_figure(fig, path) -> Path:
     return path
 
 
-def show(path) -> Path:
+def show(path: str | Path) -> Path:
     """Show a written figure inline when running in a Jupyter kernel (a notebook); in a script, nothing.
     Returns ``path``, so that ``show(plot_losses(...))`` reads as one step."""
     path = Path(path)

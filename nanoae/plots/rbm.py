@@ -1,11 +1,13 @@
 """Figures of RBM pretraining: each RBM's reconstruction error and free energy per epoch."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from nanoae.plots.base import pyplot, save_figure
 
-def plot_pretraining(histories: list, path):
+def plot_pretraining(histories: list, path: str | Path) -> Path:
     """Per RBM: reconstruction error per epoch (left) and mean free energy, training and held-out (right)."""
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8))

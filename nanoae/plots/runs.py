@@ -1,14 +1,16 @@
 """Figures of a training run: losses, latent space, reconstructions, manifold, samples, the ELBO."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nanoae.plots.base import pyplot, save_figure
 
 
-def plot_losses(history, path, loss_name: str = "MSE") -> Path:
+def plot_losses(history: Any, path: str | Path, loss_name: str = "MSE") -> Path:
     """Training and test loss per epoch."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -24,7 +26,7 @@ def plot_losses(history, path, loss_name: str = "MSE") -> Path:
     return save_figure(fig, path)
 
 
-def plot_latent(codes, labels, path, title: str = "Test digits in the 2-D latent space") -> Path:
+def plot_latent(codes: np.ndarray, labels: np.ndarray, path: str | Path, title: str = "Test digits in the 2-D latent space") -> Path:
     """Test codes in the first two latent dimensions, coloured by digit."""
     codes, labels = np.asarray(codes), np.asarray(labels)
     if codes.ndim != 2 or codes.shape[1] < 2:
@@ -44,7 +46,8 @@ def plot_latent(codes, labels, path, title: str = "Test digits in the 2-D latent
     return save_figure(fig, path)
 
 
-def plot_reconstructions(x, x_hat, labels, path, image_shape=(28, 28), n: int = 10) -> Path:
+def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: str | Path,
+                         image_shape: tuple[int, int] = (28, 28), n: int = 10) -> Path:
     """Test images x above their reconstructions x̂."""
     x, x_hat = np.asarray(x)[:n], np.asarray(x_hat)[:n]
     plt = pyplot()
@@ -62,7 +65,8 @@ def plot_reconstructions(x, x_hat, labels, path, image_shape=(28, 28), n: int = 
     return save_figure(fig, path)
 
 
-def manifold_grid(codes, n: int = 15, low: float = 1.0, high: float = 99.0):
+def manifold_grid(codes: np.ndarray, n: int = 15, low: float = 1.0,
+                  high: float = 99.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A regular n×n grid over the central 98 % of the codes' range in each of the two dimensions."""
     codes = np.asarray(codes)
     z1 = np.linspace(*np.percentile(codes[:, 0], [low, high]), n)                # type: ignore[call-overload]
@@ -72,7 +76,8 @@ def manifold_grid(codes, n: int = 15, low: float = 1.0, high: float = 99.0):
     return grid, z1, z2
 
 
-def plot_manifold(decoded, z1, z2, path, image_shape=(28, 28)) -> Path:
+def plot_manifold(decoded: np.ndarray, z1: np.ndarray, z2: np.ndarray, path: str | Path,
+                  image_shape: tuple[int, int] = (28, 28)) -> Path:
     """Images decoded from a grid of codes, tiled in place: what each region of the latent space means."""
     n1, n2 = len(z1), len(z2)
     h, w = image_shape
@@ -88,8 +93,8 @@ def plot_manifold(decoded, z1, z2, path, image_shape=(28, 28)) -> Path:
     return save_figure(fig, path)
 
 
-def plot_image_grid(images, path, title: str, columns: int = 10, image_shape=(28, 28),
-                    row_labels=None) -> Path:
+def plot_image_grid(images: np.ndarray, path: str | Path, title: str, columns: int = 10,
+                    image_shape: tuple[int, int] = (28, 28), row_labels: Sequence[str] | None = None) -> Path:
     """Images tiled in rows of ``columns`` (samples from the prior, interpolation strips)."""
     images = np.asarray(images)
     rows = int(np.ceil(len(images) / columns))
@@ -107,7 +112,7 @@ def plot_image_grid(images, path, title: str, columns: int = 10, image_shape=(28
     return save_figure(fig, path)
 
 
-def plot_elbo(history, path) -> Path:
+def plot_elbo(history: Any, path: str | Path) -> Path:
     """The −ELBO and its two parts per epoch, train and test (nats per image)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))

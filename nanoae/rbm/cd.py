@@ -26,7 +26,9 @@ v ← μv + g, θ ← θ − εv is the same update), so the optimizer is the on
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TextIO
 
 import numpy as np
 
@@ -134,9 +136,10 @@ class RBMHistory:
                             ("reconstruction_error", "free_energy", "held_out_free_energy", "epoch_seconds")))
 
 
-def train_rbm(rbm: RBM, data, settings: CDSettings | None = None, *, held_out=None, seed: int = 0,
-              progress: bool = True, stream=None, label: str | None = None, optimizer: SGD | None = None,
-              order_rng: np.random.Generator | None = None, first_epoch: int = 1, on_epoch=None) -> RBMHistory:
+def train_rbm(rbm: RBM, data: Array, settings: CDSettings | None = None, *, held_out: Array | None = None,
+              seed: int = 0, progress: bool = True, stream: TextIO | None = None, label: str | None = None,
+              optimizer: SGD | None = None, order_rng: np.random.Generator | None = None, first_epoch: int = 1,
+              on_epoch: Callable[[int, RBMHistory], object] | None = None) -> RBMHistory:
     """Train ``rbm`` on ``data`` (N, V) in [0, 1] by CD-k with momentum and weight cost.
 
     ``seed`` fixes the mini-batch order (a host generator, reshuffled each epoch); the Gibbs draws come from

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -105,8 +107,9 @@ def _saved_position(saved, stack: RBMStack, settings: CDSettings):
     return k, epoch + 1, histories
 
 
-def pretrain(stack: RBMStack, data, settings: CDSettings | None = None, *, held_out=None, seed: int = 0,
-             progress: bool = True, stream=None, checkpoint=None, resume=None, config: dict | None = None) -> list:
+def pretrain(stack: RBMStack, data: Array, settings: CDSettings | None = None, *, held_out: Array | None = None,
+             seed: int = 0, progress: bool = True, stream: TextIO | None = None, checkpoint: str | Path | None = None,
+             resume: Checkpoint | str | Path | None = None, config: dict | None = None) -> list:
     """Train the stack's RBMs one after another, each on the one below's E[h | v]; returns their RBMHistory list.
 
     ``data``: (N, 784) in [0, 1].  ``checkpoint``: a path, saved after every RBM epoch; ``resume``: such a

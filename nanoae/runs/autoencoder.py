@@ -13,17 +13,20 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
 from nanoae import backend, plots
+from nanoae.data import ImageDataset
 from nanoae.evaluation import codes_and_reconstructions, compare_with_pca, walk
 from nanoae.files import write_json, write_text
 from nanoae.models.sizes import check_model
 from nanoae.losses import LOSSES, get_loss
-from nanoae.models import ACTIVATIONS, LECTURE_SIZES, conv_autoencoder, dense_autoencoder, save_model
+from nanoae.models import ACTIVATIONS, LECTURE_SIZES, Autoencoder, conv_autoencoder, dense_autoencoder, save_model
 from nanoae.runs.base import check_settings, checkpointing, run_folder, start_from
-from nanoae.training import Reconstruction, fit
+from nanoae.training import History, Reconstruction, fit
+from nanoae.training.checkpoint import Checkpoint
 
 
 @dataclass
@@ -92,8 +95,8 @@ class TrainConfig:
                  "tied": self.tied}, f"--sizes {','.join(map(str, self.sizes))}")
 
 
-def run_training(config: TrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
-                 resume=None) -> dict:
+def run_training(config: TrainConfig, out: str | Path, figures: bool = True, progress: bool = True,
+                 stream: TextIO | None = None, resume: Checkpoint | str | Path | None = None) -> dict:
     """Train, measure against PCA, and write the run folder; ``resume``: a Checkpoint to carry on from."""
     config.validate()
     # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
@@ -141,7 +144,7 @@ def _run(config: TrainConfig, out: Path, figures: bool, progress: bool, stream, 
     return {"model": model, "history": history, "metrics": metrics, "walk": walk_text, "out": out}
 
 
-def write_figures(model, history, test, out: Path, loss_name: str) -> list:
+def write_figures(model: Autoencoder, history: History, test: ImageDataset, out: Path, loss_name: str) -> list:
     """Write an autoencoder run's figures into ``out``; returns their names."""
     from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     codes, recon = codes_and_reconstructions(model, test)

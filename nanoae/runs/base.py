@@ -19,17 +19,20 @@ import contextlib
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
+from collections.abc import Iterator
 
 from nanoae import backend
-from nanoae.data import DATASET_NAMES, check_batch_size, load_dataset
+from nanoae.data import DATASET_NAMES, ImageDataset, check_batch_size, load_dataset
 from nanoae.files import is_temporary
 from nanoae.limits import MAX_EPOCHS
 from nanoae.runs.lock import LOCK_FILE, lock_run_folder, unlock_run_folder
 from nanoae.plots import require_matplotlib
+from nanoae.training.checkpoint import Checkpoint
 from nanoae.training.fit import ENGINES
 
 
-def check_settings(config) -> None:
+def check_settings(config: Any) -> None:
     """The settings shared by every recipe's configuration, with errors that name them."""
     if config.dataset not in DATASET_NAMES:
         raise ValueError(f"unknown dataset {config.dataset!r}; available: {', '.join(DATASET_NAMES)}")
@@ -52,7 +55,7 @@ def contents(out: Path) -> list:
     return sorted(p.name for p in out.iterdir() if not is_temporary(p) and p.name != LOCK_FILE)
 
 
-def check_run_folder(out, resuming: bool = False) -> Path:
+def check_run_folder(out: str | Path, resuming: bool = False) -> Path:
     """A run folder must be new or empty (unless resuming in it): nothing a user saved is overwritten."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -63,7 +66,7 @@ def check_run_folder(out, resuming: bool = False) -> Path:
 
 
 @contextlib.contextmanager
-def run_folder(out, resuming: bool = False):
+def run_folder(out: str | Path, resuming: bool = False) -> Iterator[Path]:
     """The run folder, checked, created, locked and written to once (a probe) before the run starts.
 
     The lock is held until the run ends (``lock_run_folder``): a second run into the same folder is
@@ -118,7 +121,8 @@ def _remove_empty(folders) -> None:
 
 
 def start(figures: bool, backend_name: str = "numpy", dtype: str = "float32", seed: int = 0,
-          dataset: str = "mnist-5k", data_dir=None, download: bool = False):
+          dataset: str = "mnist-5k", data_dir: str | None = None,
+          download: bool = False) -> tuple[ImageDataset, ImageDataset]:
     """What a run sets up before it trains: matplotlib checked (if figures are wanted), the backend
     and its seed, the data.  Returns (train, test)."""
     if figures:
@@ -127,12 +131,12 @@ def start(figures: bool, backend_name: str = "numpy", dtype: str = "float32", se
     return load_dataset(dataset, data_dir, download)
 
 
-def start_from(config, figures: bool):
+def start_from(config: Any, figures: bool) -> tuple[ImageDataset, ImageDataset]:
     """``start`` with a recipe configuration's settings (TrainConfig or VAEConfig)."""
     return start(figures, config.backend, config.dtype, config.seed, config.dataset, config.data_dir, config.download)
 
 
-def checkpointing(config, out: Path, model_kind: str, resume) -> dict:
+def checkpointing(config: Any, out: Path, model_kind: str, resume: Checkpoint | str | Path | None) -> dict:
     """fit's checkpoint arguments for a run folder."""
     return {"checkpoint": out / "checkpoint.npz" if config.checkpoint_every else None,
             "checkpoint_every": config.checkpoint_every or 1, "resume": resume,

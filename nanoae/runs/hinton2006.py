@@ -33,10 +33,12 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
 
 from nanoae import backend
+from nanoae.data import ImageDataset
 from nanoae.evaluation import autoencoder_scores, pca_scores
 from nanoae.evaluation.encoding import codes_and_reconstructions
 from nanoae.files import write_json, write_text
@@ -104,8 +106,8 @@ class PretrainConfig:
         return CDSettings(epochs=self.rbm_epochs, batch_size=self.rbm_batch_size)
 
 
-def run_pretraining(config: PretrainConfig, out, figures: bool = True, progress: bool = True, stream=None,
-                    resuming: bool = False) -> dict:
+def run_pretraining(config: PretrainConfig, out: str | Path, figures: bool = True, progress: bool = True,
+                    stream: TextIO | None = None, resuming: bool = False) -> dict:
     """Every arm of the comparison, PCA, the table and the figures, in the run folder ``out``."""
     from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     config.validate()
@@ -236,7 +238,7 @@ def markdown(table: dict) -> str:
 ROW_NAMES = {"a": "(a) RBM-pretrained", "b": "(b) random, same fine-tuning", "c": "(c) ReLU + Adam"}
 
 
-def plot_reconstructions(models: dict, pca, test, path):
+def plot_reconstructions(models: dict, pca: Any, test: ImageDataset, path: str | Path) -> Path:
     """The same test images (the first of each class) through each arm's model and through PCA."""
     picks = [int(np.flatnonzero(test.labels == c)[0]) for c in np.unique(test.labels)]
     rows = {"original": test.images[picks] / 255.0}
@@ -246,7 +248,7 @@ def plot_reconstructions(models: dict, pca, test, path):
     return plot_rows(rows, "The same test images through each model's code", path)
 
 
-def read_config(run) -> PretrainConfig:
+def read_config(run: str | Path) -> PretrainConfig:
     """The configuration a pretraining run folder was started with (for --resume)."""
     path = Path(run) / CONFIG_FILE
     if not path.is_file():

@@ -17,18 +17,22 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import NormalDist
+from typing import TextIO
 
 import numpy as np
 
 from nanoae import backend, plots
+from nanoae.backend import Array
+from nanoae.data import ImageDataset
 from nanoae.evaluation import elbo_terms, log_likelihood, posterior_means
 from nanoae.files import write_json
 from nanoae.limits import MAX_IW_SAMPLES, MAX_IW_VALUES
 from nanoae.models.sizes import check_model
-from nanoae.models import dense_vae, save_model
+from nanoae.models import VAE, dense_vae, save_model
 from nanoae.models.decoder_likelihoods import check_variance
 from nanoae.runs.base import check_settings, checkpointing, run_folder, start_from
-from nanoae.training import ELBO, fit
+from nanoae.training import History, ELBO, fit
+from nanoae.training.checkpoint import Checkpoint
 
 
 @dataclass
@@ -78,7 +82,7 @@ def quantile_grid(n: int = 15, low: float = 0.05, high: float = 0.95) -> np.ndar
     return np.array([NormalDist().inv_cdf(u) for u in np.linspace(low, high, n)])
 
 
-def interpolate(model, x_a, x_b, steps: int = 10) -> np.ndarray:
+def interpolate(model: VAE, x_a: Array, x_b: Array, steps: int = 10) -> np.ndarray:
     """Decoded images along z = (1 − t) μ(a) + t μ(b), t from 0 to 1."""
     mu, _ = model.encode(backend.xp().concatenate([x_a, x_b]))
     mu = backend.to_numpy(mu)
@@ -86,8 +90,8 @@ def interpolate(model, x_a, x_b, steps: int = 10) -> np.ndarray:
     return backend.to_numpy(model.decode(backend.asarray((1 - t) * mu[0] + t * mu[1])))
 
 
-def run_vae_training(config: VAEConfig, out, figures: bool = True, progress: bool = True, stream=None,
-                     resume=None) -> dict:
+def run_vae_training(config: VAEConfig, out: str | Path, figures: bool = True, progress: bool = True,
+                     stream: TextIO | None = None, resume: Checkpoint | str | Path | None = None) -> dict:
     """Train, estimate log p(x), and write the run folder; ``resume``: a Checkpoint to carry on from."""
     config.validate()
     # backend.using: the caller's backend, dtype and generator come back when the run ends or fails
@@ -131,7 +135,7 @@ def _run(config: VAEConfig, out: Path, figures: bool, progress: bool, stream, re
     return {"model": model, "history": history, "metrics": metrics, "out": out}
 
 
-def write_vae_figures(model, history, test, out: Path) -> list:
+def write_vae_figures(model: VAE, history: History, test: ImageDataset, out: Path) -> list:
     """Write a VAE run's figures into ``out``; returns their names."""
     from nanoae.evaluation.pca import PCA          # here, not at the top: it imports scikit-learn (slow)
     written = [plots.plot_elbo(history, out / "elbo.png")]

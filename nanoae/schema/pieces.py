@@ -32,7 +32,7 @@ class SchemaError(ValueError):
     """A JSON value does not match its schema; the message names the field by its dotted path."""
 
 
-def describe(value) -> str:
+def describe(value: Any) -> str:
     """A found value, briefly, for a message: ``the string '0.1'``, ``an integer of 31 digits``, ``NaN``."""
     if value is None:
         return "null"
@@ -53,7 +53,7 @@ def describe(value) -> str:
     return "an object" if isinstance(value, dict) else type(value).__name__
 
 
-def _fail(path: str, expected: str, value) -> None:
+def _fail(path: str, expected: str, value: Any) -> None:
     raise SchemaError(f"{path} should be {expected}, found {describe(value)}")
 
 
@@ -69,7 +69,7 @@ class Int:
         most = " (at most 10^12)" if self.high == MAX_COUNT else f" and ≤ {self.high}"
         return f"an integer ≥ {self.low}{most}"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not self.low <= value <= self.high:
             _fail(path, self.expected, value)
 
@@ -90,7 +90,7 @@ class Number:
             return "a finite number" if math.isinf(self.low) else f"a number ≥ {self.low:g}"
         return f"a number from {self.low:g} to {self.high:g}"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                 or not self.low <= value <= self.high or (self.positive and not value > 0):
             _fail(path, self.expected, value)
@@ -106,7 +106,7 @@ class Text:
     def expected(self) -> str:
         return "a string" if self.choices is None else "one of " + ", ".join(map(repr, self.choices))
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if not isinstance(value, str) or (self.choices is not None and value not in self.choices):
             _fail(path, self.expected, value)
 
@@ -118,7 +118,7 @@ class Const:
     value: object
     expected: str
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if value is not self.value:
             _fail(path, self.expected, value)
 
@@ -130,7 +130,7 @@ NULL = Const(None, "null")
 class _Bool:
     expected: str = "true or false"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if not isinstance(value, bool):
             _fail(path, self.expected, value)
 
@@ -149,7 +149,7 @@ class Either:
     def expected(self) -> str:
         return f"{self.first.expected} or {self.second.expected}"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         try:
             self.first.check(value, path)
         except SchemaError:
@@ -174,7 +174,7 @@ class ListOf:
         count = f"{self.low}" if self.low == self.high else f"at least {self.low}"
         return f"a list of {count} items, each {self.item.expected}"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if not isinstance(value, list) or not self.low <= len(value) <= self.high:
             _fail(path, self.expected, value)
         for i, item in enumerate(value):
@@ -190,7 +190,7 @@ class Object:
     open: bool = False                                         # other keys allowed (files that grow per command)
     expected = "a JSON object"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if not isinstance(value, dict):
             _fail(path, self.expected, value)
         missing = [key for key in self.fields if key not in value]
@@ -211,7 +211,7 @@ class MapOf:
     value: Any
     expected = "a JSON object"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if not isinstance(value, dict):
             _fail(path, self.expected, value)
         for key, item in value.items():
@@ -227,7 +227,7 @@ class Tagged:
     other: Any = None                  # the schema of an object whose tag is none of ``kinds`` (None: refused)
     expected = "a JSON object"
 
-    def check(self, value, path: str) -> None:
+    def check(self, value: Any, path: str) -> None:
         if not isinstance(value, dict):
             _fail(path, self.expected, value)
         tag = value.get(self.key)
@@ -239,12 +239,12 @@ class Tagged:
         (schema or self.other).check(value, path)
 
 
-def check(data, schema, root: str) -> None:
+def check(data: Any, schema: Any, root: str) -> None:
     """Raise ``SchemaError`` naming the first part of ``data`` that does not match ``schema``."""
     schema.check(data, root)
 
 
-def validate(data, schema, root: str, path, error) -> None:
+def validate(data: Any, schema: Any, root: str, path: str | Path, error: type[Exception]) -> None:
     """``check``, with a failure raised as ``error`` naming the file ``path``."""
     try:
         check(data, schema, root)
@@ -252,7 +252,7 @@ def validate(data, schema, root: str, path, error) -> None:
         raise error(f"{path}: {err}") from None
 
 
-def parse_json(text: str, path, error, what: str = "JSON"):
+def parse_json(text: str, path: str | Path, error: type[Exception], what: str = "JSON") -> Any:
     """``json.loads``, with every failure (bad syntax, nesting too deep to parse) raised as ``error``."""
     try:
         return json.loads(text)
@@ -262,7 +262,7 @@ def parse_json(text: str, path, error, what: str = "JSON"):
         raise error(f"{path}: {what} is not valid JSON ({str(err)[:120]})") from None
 
 
-def read_json(path, schema, root: str, error=ValueError):
+def read_json(path: str | Path, schema: Any, root: str, error: type[Exception] = ValueError) -> Any:
     """The JSON file at ``path``, parsed and checked against ``schema`` (OSError passes: the caller names it)."""
     path = Path(path)
     try:
