@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import os
 import shutil
 import subprocess
@@ -120,8 +121,20 @@ def offline_mathjax() -> None:
     shutil.copyfile(source, target)
 
 
+def quiet_kernels() -> None:
+    """The tutorials' Jupyter kernels log only errors (ipykernel warns on every start that its local TCP
+    sockets are not encrypted), and nbclient's "Executing notebook" lines stay out of a quiet build."""
+    ipython = BUILD / "ipython"
+    config = ipython / "profile_default" / "ipython_kernel_config.py"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    write_if_changed(config, 'c.IPKernelApp.log_level = "ERROR"\n')
+    os.environ["IPYTHONDIR"] = str(ipython)
+    logging.getLogger("traitlets").setLevel(logging.WARNING)
+
+
 def generate(app) -> None:
     EXTRA.mkdir(parents=True, exist_ok=True)
+    quiet_kernels()
     os.environ["NANOAE_TUTORIAL_FAST"] = "1"
     os.environ["NANOAE_TUTORIAL_OUT"] = str(BUILD / "tutorial_figures")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
