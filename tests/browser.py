@@ -11,8 +11,10 @@ its first page over a WebSocket (the ``websocket-client`` package, in the ``docs
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -37,11 +39,12 @@ class Browser:
         if CHROMIUM is None:
             raise BrowserError("no chromium on this machine (Debian: apt-get install chromium)")
         self.timeout = timeout
-        self.profile = tempfile.TemporaryDirectory(prefix="nanoae-chromium-")
+        self.profile = tempfile.TemporaryDirectory(prefix="nanoae-chromium-", ignore_cleanup_errors=True)
         self.process = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
              "--remote-debugging-port=0", "--remote-allow-origins=*", "--window-size=1280,1000",
-             f"--user-data-dir={self.profile.name}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             f"--user-data-dir={self.profile.name}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)                         # its own process group: close() ends every child
         port = self._devtools_port()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout) as response:
             pages = [t for t in json.load(response) if t.get("type") == "page"]
@@ -108,10 +111,21 @@ class Browser:
         return [problem for event in self.events for problem in _problem(event)]
 
     def close(self) -> None:
+        """Ask Chromium to quit, then end its whole process group (renderers write to the profile until they
+        exit), and only then remove the profile."""
         if getattr(self, "socket", None) is not None:
+            try:
+                self.socket.send(json.dumps({"id": self.next_id + 1, "method": "Browser.close"}))
+                self.process.wait(timeout=10)
+            except Exception:                               # already gone, or slow to go: the group is ended below
+                pass
             self.socket.close()
-        self.process.kill()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.process.wait()
+        time.sleep(0.2)                                     # a child reparented to init may still be closing files
         self.profile.cleanup()
 
     def __enter__(self) -> "Browser":
