@@ -2,8 +2,8 @@
 
 ``save_model(model, path)`` writes a plain ``.npz``: one array per parameter
 under its stable name (``encoder.0.W`` …, the names of
-``model.named_parameters()``, listed with their shapes in the README) plus the
-model's configuration as JSON text under ``__config__``.  Any framework that
+``model.named_parameters()``, listed with their shapes in docs/guide/how_nanoae_is_built.md,
+"Models and parameter names") plus the model's configuration as JSON text under ``__config__``.  Any framework that
 reads ``.npz`` can load it.
 
 ``load_model(path)`` believes nothing in the file until it is checked: the
