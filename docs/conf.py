@@ -26,7 +26,6 @@ release = version = nanoae.__version__
 extensions = [
     "myst_nb",
     "sphinx.ext.autodoc",
-    "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "nanoae_site",
@@ -51,8 +50,6 @@ autodoc_default_options = {"members": True, "undoc-members": True, "show-inherit
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_mock_imports = ["cupy", "torch", "sklearn"]
-napoleon_numpy_docstring = True
-napoleon_google_docstring = False
 
 # maths: MathJax 3 (SVG output: no font files) copied into _static by nanoae_site — nothing from a CDN
 mathjax_path = "mathjax/tex-svg-full.js"
@@ -68,6 +65,16 @@ html_show_sourcelink = False
 html_copy_source = False
 
 suppress_warnings: list[str] = []
-nitpicky = False
+
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Every cross-reference to nanoae itself must resolve (-n, nitpicky): a renamed class or function in a
+# signature or a docstring fails the build. Types from other packages are not documented here (no network
+# for intersphinx), nor are private base classes; those are the only references allowed to dangle.
+nitpicky = True
+nitpick_ignore_regex = [
+    ("py:.*", r"(numpy|np|pathlib|torch|nn|argparse|collections|typing|sklearn|io|os|cupy|matplotlib)(\..*)?"),
+    ("py:.*", r"nanoae\.(.*\.)?_\w+"),                      # private helpers and base classes
+    ("py:class", r"Array|LearningRate|Kernel"),           # type aliases (backend.Array = Any: NumPy's or
+]                                                          # CuPy's array; optim.base, fast.kernels)

@@ -222,3 +222,23 @@ def test_the_explorer_decodes_as_nanoaes_decoder_at_five_points(site, browser):
     data = json.loads(re.search(r'<script id="nanoae-data" type="application/json">(.*?)</script>',
                                 (site / "latent_explorer.html").read_text(encoding="utf-8"), re.S)[1])
     assert len(data["codes"]) == 1000 and data["sizes"] == [784, 128, 64, 2]
+
+
+# the build's strictness ----------------------------------------------------------------------------------
+
+def test_a_reference_to_something_nanoae_lacks_fails_the_strict_build_and_one_to_numpy_does_not(tmp_path):
+    """The site's nitpicky settings: a dangling reference into nanoae is an error, other packages' types not."""
+    sphinx_cmd = pytest.importorskip("sphinx.cmd.build", reason="the docs extra (pip install -e '.[docs]')")
+    settings = (ROOT / "docs" / "conf.py").read_text(encoding="utf-8")
+    nitpick = settings[settings.index("nitpicky = True"):]
+    nitpick = nitpick[:nitpick.index("]") + 1]
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text(nitpick + "\n", encoding="utf-8")
+
+    def build(signature: str) -> int:
+        (source / "index.rst").write_text(f"Test\n====\n\n.. py:function:: {signature}\n", encoding="utf-8")
+        return sphinx_cmd.build_main(["-b", "html", "-q", "-W", "-E", str(source), str(tmp_path / "out")])
+
+    assert build("f(x: numpy.ndarray) -> Array") == 0
+    assert build("f(x: numpy.ndarray) -> nanoae.layers.NoSuchLayer") != 0
