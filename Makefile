@@ -36,6 +36,7 @@ $(DOCS_STAMP): $(STAMP)
 docs: $(DOCS_STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m sphinx -b html -W --keep-going -q -d docs/_build/doctrees docs docs/_build/html
 	$(BIN)/python tools/check_site.py docs/_build/html
+	touch docs/_build/site-built
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis *.egg-info docs/_build docs/tutorials docs/reference/generated \

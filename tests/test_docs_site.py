@@ -41,12 +41,29 @@ MATHS_TOO_WIDE = """[...document.querySelectorAll('div.math')]
     .filter(m => m.scrollWidth > m.clientWidth + 1).map(m => m.textContent.slice(0, 60))"""   # at 1280 px wide
 
 
+BUILT_STAMP = ROOT / "docs" / "_build" / "site-built"           # `make docs` touches it after a good build
+SOURCES = ["nanoae/**/*.py", "tutorials/*.py", "docs/**/*.md", "docs/conf.py", "docs/_ext/*.py",
+           "benchmarks/*.md", "README.md", "CHANGELOG.md"]
+
+
+def newest_source() -> Path:
+    """The most recently changed file the site is built from (docs/_build and generated pages aside)."""
+    paths = [p for pattern in SOURCES for p in ROOT.glob(pattern)
+             if "_build" not in p.parts and "generated" not in p.parts and p.name != "cli.md"]
+    return max(paths, key=lambda p: p.stat().st_mtime)
+
+
 @pytest.fixture(scope="module")
 def site() -> Path:
-    if not (SITE / "index.html").is_file():
+    if not (SITE / "index.html").is_file() or not BUILT_STAMP.is_file():
         if os.environ.get("CI"):
             pytest.fail(f"no site in {SITE}: CI builds it with `make docs` before the tests")
         pytest.skip(f"no site in {SITE} (build it with `make docs`)")
+    newest = newest_source()
+    if newest.stat().st_mtime > BUILT_STAMP.stat().st_mtime:
+        if os.environ.get("CI"):
+            pytest.fail(f"the site is older than {newest.relative_to(ROOT)}: CI must build it after checkout")
+        pytest.skip(f"the site is older than {newest.relative_to(ROOT)}: rebuild it with `make docs`")
     return SITE
 
 
