@@ -1,7 +1,8 @@
 """A real headless browser for the tests: Debian's ``chromium``, driven by the DevTools protocol.
 
 ``Browser()`` starts ``chromium --headless --remote-debugging-port=0`` with a fresh profile, connects to
-its first page over a WebSocket (the ``websocket-client`` package, in the ``docs`` extra) and offers:
+its first page over a WebSocket (the ``websocket-client`` package, in the ``dev`` and ``docs`` extras)
+and offers:
 
 * ``visit(url)``: load the page, wait for its ``load`` event and for MathJax to finish typesetting (if the
   page has it), and return what went wrong there: console errors, uncaught exceptions, and failed loads
@@ -34,7 +35,7 @@ class Browser:
     """One headless Chromium and its first tab, for the length of a ``with`` block."""
 
     def __init__(self, timeout: float = 60.0) -> None:
-        import websocket                                    # the docs extra; tests skip without it
+        import websocket                                    # the dev extra (tests/conftest.py: browser)
 
         if CHROMIUM is None:
             raise BrowserError("no chromium on this machine (Debian: apt-get install chromium)")
@@ -43,7 +44,8 @@ class Browser:
         self.process = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
              "--remote-debugging-port=0", "--remote-allow-origins=*", "--window-size=1280,1000",
-             f"--user-data-dir={self.profile.name}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+             f"--user-data-dir={self.profile.name}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             start_new_session=True)                         # its own process group: close() ends every child
         port = self._devtools_port()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout) as response:

@@ -76,3 +76,33 @@ def save_archive(path, arrays: dict, checksum: bool = False) -> None:
         arrays["checksum"] = np.array(_checksum(arrays, meta))
         arrays["meta"] = np.array(meta)
     np.savez(path, **arrays)
+
+
+def public_modules() -> list:
+    """nanoae and every module under it whose dotted path has no part starting with "_" (the public API,
+    which tests/test_docstrings.py, tests/test_typing.py and the site's API reference walk)."""
+    import pkgutil
+
+    import nanoae
+    names = ["nanoae"] + [m.name for m in pkgutil.walk_packages(nanoae.__path__, "nanoae.")]
+    return [name for name in names if not any(part.startswith("_") for part in name.split("."))]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium driven over the DevTools protocol (``tests/browser.py``), one per test module.
+    Skipped, saying why, without chromium or ``websocket-client``; under CI (``CI`` set) that fails instead."""
+    def missing(reason: str):
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: .ci/run installs Debian's chromium and the dev extra")
+        pytest.skip(reason)
+
+    try:
+        import websocket  # noqa: F401
+    except ImportError:
+        missing("no websocket-client (pip install -e '.[dev]')")
+    from tests.browser import CHROMIUM, Browser
+    if CHROMIUM is None:
+        missing("no chromium on this machine (Debian: apt-get install chromium)")
+    with Browser() as opened:
+        yield opened

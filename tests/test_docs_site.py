@@ -13,7 +13,6 @@ import http.server
 import importlib
 import json
 import os
-import pkgutil
 import re
 import sys
 import threading
@@ -22,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import nanoae
 from nanoae import web
 from nanoae.models import load_model
+from tests.conftest import public_modules
+from tests.test_web import assert_the_page_decodes_as
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "docs" / "_build" / "html"
@@ -35,7 +35,8 @@ check_site = importlib.import_module("check_site")
 
 IMAGES_NOT_LOADED = "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
 MATHS_NOT_TYPESET = """[...document.querySelectorAll('.math')]
-    .filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror') || /\\\\[()\\[\\]]/.test(m.textContent))
+    .filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror')
+                 || /\\\\[()\\[\\]]/.test(m.textContent))
     .map(m => m.textContent.slice(0, 60))"""
 MATHS_TOO_WIDE = """[...document.querySelectorAll('div.math')]
     .filter(m => m.scrollWidth > m.clientWidth + 1).map(m => m.textContent.slice(0, 60))"""   # at 1280 px wide
@@ -65,18 +66,6 @@ def site() -> Path:
             pytest.fail(f"the site is older than {newest.relative_to(ROOT)}: CI must build it after checkout")
         pytest.skip(f"the site is older than {newest.relative_to(ROOT)}: rebuild it with `make docs`")
     return SITE
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("websocket", reason="the browser tests need the docs extra (pip install -e '.[docs]')")
-    from tests.browser import CHROMIUM, Browser
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("no chromium: .ci/run installs Debian's chromium")
-        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
-    with Browser() as opened:
-        yield opened
 
 
 def page_problems(browser, url: str) -> list[str]:
@@ -136,8 +125,7 @@ def test_the_tutorials_ran_at_build_time(site):
 
 
 def test_the_api_reference_has_a_page_for_every_public_module(site):
-    modules = ["nanoae"] + [m.name for m in pkgutil.walk_packages(nanoae.__path__, "nanoae.")
-                            if not any(part.startswith("_") for part in m.name.split("."))]
+    modules = public_modules()
     missing = [name for name in modules if not (site / "reference" / "generated" / f"{name}.html").is_file()]
     assert len(modules) > 80
     assert missing == []
@@ -230,12 +218,8 @@ def test_the_explorer_page_embeds_the_explorer_and_it_runs(served, browser):
 
 def test_the_explorer_decodes_as_nanoaes_decoder_at_five_points(site, browser):
     assert page_problems(browser, (site / "latent_explorer.html").as_uri() + "?probe=1") == []
-    probe = browser.evaluate("JSON.parse(document.getElementById('probe').textContent)")
-    assert [entry["z"] for entry in probe] == [list(z) for z in web.PROBE_POINTS] and len(probe) == 5
-    model = load_model(EXPLORER_RUN / "model.npz")
-    expected = model.decode(np.array(web.PROBE_POINTS))
-    for entry, image in zip(probe, expected):
-        np.testing.assert_allclose(entry["x"], image, rtol=0, atol=1e-5)
+    assert len(web.PROBE_POINTS) == 5
+    assert_the_page_decodes_as(browser, load_model(EXPLORER_RUN / "model.npz"))
     data = json.loads(re.search(r'<script id="nanoae-data" type="application/json">(.*?)</script>',
                                 (site / "latent_explorer.html").read_text(encoding="utf-8"), re.S)[1])
     assert len(data["codes"]) == 1000 and data["sizes"] == [784, 128, 64, 2]

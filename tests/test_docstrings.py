@@ -9,14 +9,8 @@ not count as a docstring.
 import dataclasses
 import importlib
 import inspect
-import pkgutil
 
-import nanoae
-
-
-def public_modules():
-    names = ["nanoae"] + [info.name for info in pkgutil.walk_packages(nanoae.__path__, "nanoae.")]
-    return [name for name in names if not any(part.startswith("_") for part in name.split("."))]
+from tests.conftest import public_modules
 
 
 def own_docstring(obj) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import nanoae
+from tests.conftest import public_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 KEEP_A_CHANGELOG_TYPES = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
@@ -101,13 +102,6 @@ def test_changelog_groups_changes_by_keep_a_changelog_types():
 
 # Linear.backward's def line is the one tutorial 2 quotes (tests/test_stepping_through.py pins it).
 UNANNOTATED_ON_PURPOSE = {"nanoae.layers.linear.Linear.backward"}
-
-
-def public_modules() -> list:
-    """nanoae and every module under it whose dotted path has no part starting with "_"."""
-    import pkgutil
-    names = ["nanoae"] + [m.name for m in pkgutil.walk_packages(nanoae.__path__, "nanoae.")]
-    return [name for name in names if not any(part.startswith("_") for part in name.split("."))]
 
 
 def missing_annotations(function, skip_first: bool) -> list:

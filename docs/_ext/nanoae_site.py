@@ -99,15 +99,14 @@ def write_if_changed(path: Path, text: str) -> None:
 
 
 def explorer_run() -> None:
-    """Train the lecture network (fast mode) with the CLI and export its latent explorer into the site."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    """Train the lecture network (fast mode) with the CLI and export its latent explorer into the site
+    (the commands inherit ``generate``'s environment: one BLAS thread unless set otherwise)."""
     if not (EXPLORER_RUN / "model.npz").exists():
         subprocess.run([sys.executable, "-m", "nanoae", "train", "--epochs", str(EXPLORER_EPOCHS), "--engine", "fast",
-                        "--out", str(EXPLORER_RUN), "--quiet"], check=True, env=env, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
+                        "--out", str(EXPLORER_RUN), "--quiet"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     page = EXTRA / EXPLORER_PAGE
     subprocess.run([sys.executable, "-m", "nanoae", "export-web", str(EXPLORER_RUN), "--out", str(page)],
-                   check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
 def offline_mathjax() -> None:
@@ -133,7 +132,6 @@ def quiet_kernels() -> None:
 
 
 def generate(app) -> None:
-    EXTRA.mkdir(parents=True, exist_ok=True)
     quiet_kernels()
     os.environ["NANOAE_TUTORIAL_FAST"] = "1"
     os.environ["NANOAE_TUTORIAL_OUT"] = str(BUILD / "tutorial_figures")
@@ -146,6 +144,6 @@ def generate(app) -> None:
 
 
 def setup(app):
-    EXTRA.mkdir(parents=True, exist_ok=True)
+    EXTRA.mkdir(parents=True, exist_ok=True)           # html_extra_path must exist before the builder starts
     app.connect("builder-inited", generate)
     return {"version": "1", "parallel_read_safe": True}
