@@ -1,5 +1,6 @@
 """The benchmark suite's smoke mode runs end to end (no timing assertions: speed is measured in
 benchmarks/, not in tests)."""
+import os
 import importlib.util
 import json
 import math
@@ -220,3 +221,24 @@ def test_a_workers_result_is_its_last_result_line(throughput):
     printed = 'warming up\nRESULT {"samples_per_second": 1.0}\nnoise\nRESULT {"samples_per_second": 2.0}\n'
     assert throughput.worker_result(printed) == {"samples_per_second": 2.0}
     assert throughput.worker_result("Traceback (most recent call last):\n  ...") is None
+
+
+def test_the_halves_benchmark_times_both_ways_and_says_when_there_are_none():
+    """`benchmarks/halves.py` on small batches, one round (no timing assertions)."""
+    import subprocess
+    import sys
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "NANOAE_THREADS": "2"}
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "halves.py"), "--models", "lecture",
+                          "--batch-sizes", "8,16", "--steps", "2", "--rounds", "1"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| lecture |")]
+    assert len(rows) == 2 and all(line.endswith("× |") for line in rows), out.stdout
+    single = {**env, "NANOAE_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "halves.py"), "--models", "lecture",
+                          "--batch-sizes", "8", "--steps", "1", "--rounds", "1"],
+                         capture_output=True, text=True, timeout=300, env=single)
+    assert out.returncode == 0 and "no halves" in out.stdout, out.stdout + out.stderr
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "halves.py"), "--models", "conv"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "unknown model" in out.stderr

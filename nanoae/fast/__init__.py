@@ -4,12 +4,15 @@ The reference path — the layers, losses, optimizer rules and models as the
 lecture writes them — is what a student reads and steps through; it imports
 nothing from here.  This package builds, from a model, its objective and its
 optimizer, a second implementation of one training step, free to cross layer
-boundaries, and ``tests/test_engine.py`` holds the two equal::
+boundaries, and ``tests/test_engine.py`` (``tests/test_halves.py`` for the halves)
+holds the two equal::
 
     fit(model, data, engine="fast")                 # from Python (the default is "reference")
     python -m nanoae train ...                      # the command line trains with it by default
 
     engine.py       compile(model, objective, optimizer): the step, a plan per kind of model
+    halves.py       a batch of 256 rows or more cut in two, one half per core, for dense
+                    autoencoders (two half-sums: the reference's g to rounding)
     kernels.py      layers as kernels: Linear + activation in one buffer, buffers allocated once,
                     ∂L/∂W written straight into g, other layers by their own code
     losses.py       the loss and its gradient into buffers, fused with the output sigmoid's
@@ -22,7 +25,7 @@ boundaries, and ``tests/test_engine.py`` holds the two equal::
                     makes them (a CPU computes on them dozens of times slower)
     layouts.py      a convolution's batch-last batch kept batch-last through Linear layers
     memory.py       malloc told to keep freed memory for the next step (no page faults)
-    blas.py         the OpenBLAS setting the command line starts with
+    blas.py         the OpenBLAS setting the command line starts with; products on one thread
 """
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ arrays — the model's θ and g, the optimizer's state — from code of its own:
 * the loss's gradient is fused with the output sigmoid's backward (``losses.py``);
 * the update is one pass of vector operations over θ, in threads and cache-sized
   blocks (``updates.py``), momenta's subnormals flushed;
-* malloc keeps freed memory for the next step (``memory.py``).
+* malloc keeps freed memory for the next step (``memory.py``);
+* a large batch of a dense autoencoder is cut in two halves, one per core, each
+  run by its own copy of the plan with products on one thread (``halves.py``).
 
 Plans exist for an ``Autoencoder`` trained on ``Reconstruction`` (any depth, tied
 weights, every activation, the sparse (L1), weight-decay and contractive
@@ -33,13 +35,14 @@ from __future__ import annotations
 
 from nanoae import backend
 from nanoae.backend import Array
-from nanoae.fast import convolutions, kernels, memory, updates
-from nanoae.fast.kernels import Kernel
+from nanoae.fast import convolutions, halves, kernels, memory, updates
+from nanoae.fast.kernels import Gradients, Kernel
 from nanoae.fast.losses import LossKernel
 from nanoae.models import VAE, Autoencoder
 from nanoae.models.base import Model
 from nanoae.models.decoder_likelihoods import BernoulliLikelihood
 from nanoae.models.vae import LOGVAR_RANGE
+from nanoae.losses.base import reduction_scale
 from nanoae.optim.base import Optimizer
 from nanoae.parameters import parameter_slots
 from nanoae.training.objectives import ELBO, Objective, Reconstruction
@@ -49,23 +52,31 @@ def compile(model: Model, objective: Objective, optimizer: Optimizer) -> Engine:
     """The fast training step for ``model`` under ``objective`` and ``optimizer``."""
     memory.reuse_freed_memory()                              # each step's temporaries reuse the last step's memory
     plan: AutoencoderPlan | VAEPlan | ObjectivePlan          # one of three kinds, chosen here
+    split = None
     if isinstance(model, Autoencoder) and type(objective) is Reconstruction:
         plan = AutoencoderPlan(model, objective)
+        if halves.possible(plan):
+            split = halves.Halves(plan, AutoencoderPlan)
     elif isinstance(model, VAE) and type(objective) is ELBO:
         plan = VAEPlan(model, objective)
+        if halves.possible(plan):
+            split = halves.Halves(plan, VAEPlan)
     else:
         plan = ObjectivePlan(model, objective)
-    return Engine(plan, updates.Updater(optimizer))
+    return Engine(plan, updates.Updater(optimizer), split)
 
 
 class Engine:
     """One compiled training step: ``forward_backward(x)`` then ``update()``."""
 
-    def __init__(self, plan: AutoencoderPlan | VAEPlan | ObjectivePlan, updater: updates.Updater) -> None:
-        self.plan, self.updater = plan, updater
+    def __init__(self, plan: AutoencoderPlan | VAEPlan | ObjectivePlan, updater: updates.Updater,
+                 split: halves.Halves | None = None) -> None:
+        self.plan, self.updater, self.halves = plan, updater, split
 
     def forward_backward(self, x: Array) -> Array:
         """L for the batch x, with g = ∂L/∂θ filled in (a 0-d device array, as the objective's)."""
+        if self.halves is not None and self.halves.wanted(x):
+            return self.halves.forward_backward(x)
         self.plan.zero_unwritten_gradients()
         value = self.plan.forward(x)
         self.plan.backward()
@@ -78,7 +89,9 @@ class Engine:
 class _Plan:
     """Which parts of g the step writes outright (no zeroing needed) and which it must zero first."""
 
-    def __init__(self, model: Model, parts: list[Kernel]) -> None:
+    def __init__(self, model: Model, parts: list[Kernel], gradients: Gradients | None = None) -> None:
+        gradients = Gradients() if gradients is None else gradients
+        self.parts = parts
         touched: dict[tuple[int, str], int] = {}
         for part in parts:
             for layer, key in part.gradient_slots():
@@ -92,7 +105,7 @@ class _Plan:
                     written.add((id(kernel.weight_owner), "W"))
                 if kernel.write_bias_grad:
                     written.add((id(kernel.linear), "b"))
-        self.to_zero = [layer.grads[key] for _, layer, key in parameter_slots(model)
+        self.to_zero = [gradients.of(layer, key) for _, layer, key in parameter_slots(model)
                         if (id(layer), key) not in written]
 
     def zero_unwritten_gradients(self) -> None:
@@ -101,16 +114,45 @@ class _Plan:
 
 
 class AutoencoderPlan(_Plan):
-    """L = loss(f_dec(f_enc(x̃)), x) + penalties, as ``Reconstruction`` writes it, on kernels."""
+    """L = loss(f_dec(f_enc(x̃)), x) + penalties, as ``Reconstruction`` writes it, on kernels; the dense
+    kernels write their gradients into ``gradients`` (None: the model's g)."""
 
-    def __init__(self, model: Autoencoder, objective: Reconstruction) -> None:
+    def __init__(self, model: Autoencoder, objective: Reconstruction, gradients: Gradients | None = None) -> None:
         self.model, self.objective = model, objective
-        self.encoder = kernels.compile_layer(model.encoder, known=not objective.contractive)
-        self.decoder = kernels.compile_layer(model.decoder)
+        self.encoder = kernels.compile_layer(model.encoder, not objective.contractive, gradients)
+        self.decoder = kernels.compile_layer(model.decoder, gradients=gradients)
         last = self.decoder.last_activation() if isinstance(self.decoder, kernels.SequentialKernel) else None
         self.loss = (LossKernel(objective.loss, kernels.Buffers(), last) if LossKernel.known(objective.loss)
                      else None)
-        super().__init__(model, [self.encoder, self.decoder])
+        super().__init__(model, [self.encoder, self.decoder], gradients)
+
+    # The step by halves (``halves.py``): the whole batch's inputs, each half's step, the two joined.
+
+    def whole_batch_inputs(self, x: Array) -> list[Array]:
+        """[x̃, x]: the corruption drawn for the whole batch, as the reference draws it."""
+        return [self.objective.corruption(x) if self.objective.corruption is not None else x, x]
+
+    def data_step(self, inputs: list[Array], rows: int) -> list[Array]:
+        """Forward and backward of the loss alone (no penalty) for part of a batch of ``rows`` rows, the
+        gradients written into this plan's ``gradients``: [the sum of the part's loss terms]."""
+        assert self.loss is not None                              # halves.possible: a loss the engine knows
+        x_in, target = inputs
+        self.zero_unwritten_gradients()
+        out = self.decoder.forward(self.encoder.forward(x_in))
+        total = self.loss.forward(out, target, rows)
+        self.encoder.backward(self.decoder.backward(self.loss.backward(), dout_is_pre_activation=self.loss.fused))
+        return [total]
+
+    def join(self, first: list[Array], second: list[Array], x: Array) -> Array:
+        """L from the halves' sums, g ← g + the weight decay's gradient (θ's alone: added once)."""
+        objective = self.objective
+        reconstruction = halves.reduced(first[0] + second[0], tuple(x.shape), objective.loss.reduction)
+        penalty = 0.0
+        if objective.weight_decay:
+            penalty = penalty + objective.weight_penalty(self.model)
+            objective.add_weight_gradient(self.model)
+        objective.reconstruction, objective.penalty = reconstruction, penalty   # where its terms() reads them
+        return reconstruction + penalty
 
     def forward(self, x: Array) -> Array:
         objective = self.objective
@@ -149,15 +191,16 @@ class AutoencoderPlan(_Plan):
 class VAEPlan(_Plan):
     """L = −log p(x|z) + β_t KL(q(z|x) ‖ N(0, I)), as ``ELBO`` and ``VAE`` write it, on kernels."""
 
-    def __init__(self, model: VAE, objective: ELBO) -> None:
+    def __init__(self, model: VAE, objective: ELBO, gradients: Gradients | None = None) -> None:
         self.model, self.objective = model, objective
-        self.trunk = kernels.compile_layer(model.encoder)
-        self.mu, self.logvar = kernels.DenseKernel(model.mu), kernels.DenseKernel(model.logvar)
-        self.decoder = kernels.compile_layer(model.decoder)
+        self.trunk = kernels.compile_layer(model.encoder, gradients=gradients)
+        self.mu = kernels.DenseKernel(model.mu, gradients=gradients)
+        self.logvar = kernels.DenseKernel(model.logvar, gradients=gradients)
+        self.decoder = kernels.compile_layer(model.decoder, gradients=gradients)
         likelihood = getattr(model.likelihood, "loss", None)
         self.loss = (LossKernel(likelihood, kernels.Buffers())
                      if likelihood is not None and LossKernel.known(likelihood) else None)
-        super().__init__(model, [self.trunk, self.mu, self.logvar, self.decoder])
+        super().__init__(model, [self.trunk, self.mu, self.logvar, self.decoder], gradients)
 
     def forward(self, x: Array) -> Array:
         model, objective = self.model, self.objective
@@ -188,6 +231,48 @@ class VAEPlan(_Plan):
         dlogvar = dlogvar * self.inside                                   # the clamp's derivative
         dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)  # type: ignore[operator]  # heads pass dx on
         self.trunk.backward(dh)
+
+    # The step by halves (``halves.py``), the KL's formed here: ``GaussianKLLoss`` keeps its inputs on itself.
+
+    def whole_batch_inputs(self, x: Array) -> list[Array]:
+        """[x, ε]: the data checked and ε drawn for the whole batch, as the reference does."""
+        model, eps = self.model, self.objective.eps
+        if isinstance(model.likelihood, BernoulliLikelihood) and model.likelihood.strict:
+            model.likelihood.check_binary(x)
+        shape = (len(x), model.latent_size)
+        if eps is None:
+            eps = backend.randn(*shape).astype(model.theta.dtype)                  # as ``VAE.reparameterize``
+        elif tuple(eps.shape) != shape:
+            raise ValueError(f"eps must have the latent shape {shape}, got {tuple(eps.shape)}")
+        return [x, eps]
+
+    def data_step(self, inputs: list[Array], rows: int) -> list[Array]:
+        """Forward and backward for part of a batch of ``rows`` rows: [Σ −log p(x|z) terms, Σ KL terms]."""
+        assert self.loss is not None
+        (x, eps), model, objective, xp = inputs, self.model, self.objective, backend.xp()
+        self.zero_unwritten_gradients()
+        h = self.trunk.forward(x)
+        raw, (low, high) = self.logvar.forward(h), LOGVAR_RANGE
+        inside = (raw > low) & (raw < high)
+        mu, logvar = self.mu.forward(h), xp.clip(raw, low, high)
+        z, _, sigma = model.reparameterize(mu, logvar, eps)
+        reconstruction = self.loss.forward(self.decoder.forward(z), x, rows)
+        var = xp.exp(logvar)
+        kl = (-0.5 * (1 + logvar - mu * mu - var)).sum()                          # −½ Σ (1 + log σ² − μ² − σ²)
+        dz = self.decoder.backward(self.loss.backward())
+        scale = reduction_scale((rows, *mu.shape[1:]), objective.kl_loss.reduction) * objective.current_beta
+        dmu = dz + mu * scale                                                    # + β ∂KL/∂μ
+        dlogvar = (dz * eps * (0.5 * sigma) + (var - 1) * (0.5 * scale)) * inside   # + β ∂KL/∂log σ², clamped
+        self.trunk.backward(self.mu.backward(dmu) + self.logvar.backward(dlogvar))  # type: ignore[operator]
+        return [reconstruction, kl]
+
+    def join(self, first: list[Array], second: list[Array], x: Array) -> Array:
+        objective, loss = self.objective, self.loss
+        assert loss is not None
+        reconstruction = halves.reduced(first[0] + second[0], tuple(x.shape), loss.loss.reduction)
+        kl = halves.reduced(first[1] + second[1], (len(x), self.model.latent_size), objective.kl_loss.reduction)
+        objective.reconstruction, objective.kl = reconstruction, kl
+        return reconstruction + objective.current_beta * kl
 
 
 class ObjectivePlan(_Plan):

@@ -20,7 +20,10 @@ The activations' fast forms are ``activations.py``'s: the same numbers, the
 sigmoid from one exponential, subnormals in the sigmoid's backward set to zero.
 A batch-last input (a flattened convolution's output) stays batch-last
 (``layouts.py``).  Buffers are kept per input shape and layout, so the last,
-smaller batch of an epoch gets its own.
+smaller batch of an epoch gets its own.  Dense kernels write their gradients
+where a ``Gradients`` says: the layers' own ``grads`` (the model's g), or, for
+the second half of a batch split between the cores (``halves.py``), views of a
+vector laid out like g.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from nanoae.fast import activations, convolutions, layouts
 from nanoae.layers import (Conv2d, ConvTranspose2d, Identity, Layer, LeakyReLU, Linear, ReLU, Sequential, Sigmoid,
                            Tanh, TiedLinear)
 from nanoae.layers.base import Parameterized
+from nanoae.parameters import parameter_slots
 
 ACTIVATIONS = (Identity, LeakyReLU, ReLU, Sigmoid, Tanh)
 
@@ -66,13 +70,31 @@ class Buffers:
         return array
 
 
+class Gradients:
+    """Where the kernels write ∂L/∂θ: ``Gradients()`` the layers' own ``grads`` (views of the model's g);
+    ``Gradients(model, vector)`` the same parts of ``vector``, a vector laid out like g."""
+
+    def __init__(self, model: Any = None, vector: Array | None = None) -> None:
+        self.views: dict = {}
+        if vector is not None:
+            storage = model.storage
+            for name, layer, key in parameter_slots(model):
+                self.views[(id(layer), key)] = vector[storage.ranges[name]].reshape(storage.shapes[name])
+
+    def of(self, layer: Parameterized, key: str) -> Array:
+        """The array that holds ∂L/∂(layer's ``key``)."""
+        return self.views[(id(layer), key)] if self.views else layer.grads[key]
+
+
 class DenseKernel:
     """h = f(x Wᵀ + b) for a Linear layer (or h = f(x W + c) for a tied one) and its activation f."""
 
-    def __init__(self, linear: Linear | TiedLinear, activation: Layer | None = None) -> None:
+    def __init__(self, linear: Linear | TiedLinear, activation: Layer | None = None,
+                 gradients: Gradients | None = None) -> None:
         self.linear, self.activation = linear, activation
         self.tied = isinstance(linear, TiedLinear)
         self.weight_owner: Linear = linear.source if isinstance(linear, TiedLinear) else linear
+        self.gradients = Gradients() if gradients is None else gradients
         self.buffers = Buffers()
         self.write_weight_grad = self.write_bias_grad = False     # set by the plan: nothing else adds to them
 
@@ -104,7 +126,7 @@ class DenseKernel:
         da = dout if dout_is_pre_activation else activations.backward(
             self.activation, dout, out, self.mask, self.buffers)
         xp = backend.xp()
-        weight_grad, bias_grad = self.weight_owner.grads["W"], self.linear.grads["b"]
+        weight_grad, bias_grad = self.gradients.of(self.weight_owner, "W"), self.gradients.of(self.linear, "b")
         if self.tied:
             weight_grad += x.T @ da                                       # tied: ∂L/∂W += hᵀ dout
         elif self.write_weight_grad:
@@ -192,9 +214,10 @@ class SequentialKernel:
         return getattr(last, "activation", None)
 
 
-def compile_layer(layer: Layer, known: bool = True) -> Kernel:
+def compile_layer(layer: Layer, known: bool = True, gradients: Gradients | None = None) -> Kernel:
     """The kernels for ``layer``: a Sequential's layers matched as (Linear, activation) pairs where they
-    can be; with ``known`` off, every layer runs its own code (``LayerKernel``)."""
+    can be; with ``known`` off, every layer runs its own code (``LayerKernel``).  Dense kernels write
+    their gradients into ``gradients`` (None: the layers' own)."""
     if not known:
         return LayerKernel(layer)
     if isinstance(layer, Sequential):
@@ -205,14 +228,14 @@ def compile_layer(layer: Layer, known: bool = True) -> Kernel:
             current = layers[i]
             following = layers[i + 1] if i + 1 < len(layers) else None
             if _dense(current) and isinstance(following, ACTIVATIONS):
-                kernels.append(DenseKernel(current, following))
+                kernels.append(DenseKernel(current, following, gradients))
                 i += 2
                 continue
-            kernels.append(compile_layer(current))
+            kernels.append(compile_layer(current, gradients=gradients))
             i += 1
         return SequentialKernel(kernels)
     if _dense(layer):
-        return DenseKernel(layer)
+        return DenseKernel(layer, gradients=gradients)
     if isinstance(layer, ACTIVATIONS):
         return ActivationKernel(layer)
     if type(layer) is Conv2d:
@@ -220,6 +243,14 @@ def compile_layer(layer: Layer, known: bool = True) -> Kernel:
     if type(layer) is ConvTranspose2d:
         return convolutions.ConvTranspose2dKernel(layer, Buffers())
     return LayerKernel(layer)
+
+
+def only_dense(kernel: Kernel) -> bool:
+    """Whether ``kernel`` is dense kernels and activations only: code of the engine's own, which keeps
+    everything it computes in its own buffers (a layer's own code keeps caches on the layer)."""
+    if isinstance(kernel, SequentialKernel):
+        return all(only_dense(part) for part in kernel.kernels)
+    return isinstance(kernel, (DenseKernel, ActivationKernel))
 
 
 def _dense(layer: Layer | None) -> TypeGuard[Linear | TiedLinear]:

@@ -55,31 +55,33 @@ class LossKernel:
     def known(loss: Loss) -> bool:
         return type(loss) in (MSELoss, BCELoss, BCEWithLogitsLoss)
 
-    def forward(self, pred: Array, target: Array) -> Array:
+    def forward(self, pred: Array, target: Array, rows: int | None = None) -> Array:
+        """L, reduced as the loss says; given ``rows``, pred is part of a batch of that many rows (one half,
+        ``halves.py``): then the sum of its terms, unscaled, and the backward scales by the whole batch."""
         xp, kind = backend.xp(), type(self.loss)
         self.pred, self.target = pred, self._in_layout_of(pred, target)
+        self.shape = tuple(pred.shape) if rows is None else (rows, *pred.shape[1:])     # the whole batch's
         target = self.target
         if kind is MSELoss:
             diff = self.buffers.like("diff", pred)
             xp.subtract(pred, target, out=diff)                      # x̂ − x
             self.diff = diff
-            square = self.buffers.like("terms", diff)
-            xp.multiply(diff, diff, out=square)
-            return reduce(square, self.loss.reduction)
-        if kind is BCELoss:
+            terms = self.buffers.like("terms", diff)
+            xp.multiply(diff, diff, out=terms)
+        elif kind is BCELoss:
             eps = float(xp.finfo(pred.dtype).eps)
             p = self.buffers.like("p", pred)
             xp.clip(pred, eps, 1 - eps, out=p)
             terms = -(target * xp.log(p) + (1 - target) * xp.log(1 - p))     # the reference's formula
             self.p = p
-            return reduce(terms, self.loss.reduction)
-        terms, self.e = bce_with_logits_terms(pred, target)                 # BCEWithLogitsLoss
-        return reduce(terms, self.loss.reduction)
+        else:
+            terms, self.e = bce_with_logits_terms(pred, target)             # BCEWithLogitsLoss
+        return reduce(terms, self.loss.reduction) if rows is None else terms.sum()
 
     def backward(self) -> Array:
         xp, kind = backend.xp(), type(self.loss)
         pred, target = self.pred, self.target
-        scale = reduction_scale(pred.shape, self.loss.reduction)
+        scale = reduction_scale(self.shape, self.loss.reduction)
         grad = self.buffers.like("grad", pred)
         if kind is MSELoss:
             xp.multiply(self.diff, 2.0 * scale, out=grad)                    # 2 (x̂ − x) · scale

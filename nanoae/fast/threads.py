@@ -75,4 +75,8 @@ def run_parallel(work: Callable[[Any], object], items: Iterable[Any]) -> None:
     workers = len(todo)
     if workers not in _pools:
         _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="nanoae-fast")
-    list(_pools[workers].map(work, todo))
+    futures = [_pools[workers].submit(work, item) for item in todo]
+    for future in futures:
+        future.exception()                   # waits: no thread is still writing when an error is raised
+    for future in futures:
+        future.result()

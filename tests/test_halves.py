@@ -1,0 +1,224 @@
+"""The engine's halves (``nanoae/fast/halves.py``) held to the reference: a batch cut in two, one half
+per core, must give the reference's gradient, loss and training trajectory.
+
+What "equal" means here, and why: the halves form every sum over the batch's rows (∂L/∂W, ∂L/∂b, the
+loss) as two half-sums added, so the last bits differ from the reference's one sum.  One step's g is
+held to 1e-6 (float32) and 1e-13 (float64) of its largest entry; θ and the losses after 200 steps of
+Adam to 2e-6 and 1e-13 of the largest — measured (2026-12-05, the six cases below, 9-row batches) at
+most 1.4e-7 / 2.1e-16 for g, 2.4e-7 / 6.0e-16 for θ and 2.5e-7 / 4.7e-16 for the losses: the float32
+bounds sit several times above what was seen, the float64 ones a hundred times (as in test_engine.py).  A
+batch under ``MIN_ROWS`` is not cut, and keeps the reference's bits (``tests/test_engine.py``).
+The halves are switched on for these small batches by lowering ``MIN_ROWS``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nanoae import backend, fast
+from nanoae.data import corruption
+from nanoae.fast import blas, halves
+from nanoae.fast import engine as engine_module
+from nanoae.fast import losses as losses_module
+from nanoae.losses import BCELoss, BCEWithLogitsLoss, MSELoss
+from nanoae.models import conv_autoencoder, dense_autoencoder, dense_vae
+from nanoae.optim import SGD, Adam
+from nanoae.training import ELBO, Reconstruction
+from tests.test_engine import assert_close, planted
+
+GRADIENT = {"float32": 1e-6, "float64": 1e-13}
+TRAJECTORY = {"float32": 2e-6, "float64": 1e-13}
+
+CASES = {
+    "relu, σ output, MSE": (lambda: dense_autoencoder([20, 8, 4, 2]), lambda: Reconstruction(MSELoss(check_inputs=False))),
+    "tanh, σ output, BCE": (lambda: dense_autoencoder([20, 12, 8, 3], hidden="tanh"),
+                            lambda: Reconstruction(BCELoss(check_inputs=False))),
+    "leaky ReLU, logits, BCE on logits": (
+        lambda: dense_autoencoder([20, 8, 3], hidden="leaky_relu", output="identity"),
+        lambda: Reconstruction(BCEWithLogitsLoss(check_inputs=False))),
+    "σ hidden layers, summed MSE": (lambda: dense_autoencoder([20, 8, 3], hidden="sigmoid"),
+                                    lambda: Reconstruction(MSELoss("sum", check_inputs=False))),
+    "tied weights": (lambda: dense_autoencoder([20, 8, 3], tied=True),
+                     lambda: Reconstruction(MSELoss(check_inputs=False))),
+    "decay, denoising": (lambda: dense_autoencoder([20, 8, 3]),
+                         lambda: Reconstruction(MSELoss(check_inputs=False), corruption=corruption("masking", 0.3),
+                                                weight_decay=1e-2)),
+    "VAE, Bernoulli": (lambda: dense_vae([20, 10, 3]), lambda: ELBO()),
+    "VAE, two hidden layers, β = 0.5": (lambda: dense_vae([20, 12, 6, 2], hidden="tanh"), lambda: ELBO(beta=0.5)),
+}
+
+
+@pytest.fixture
+def cut_small_batches(monkeypatch):
+    """Halves for batches of 2 rows and more, on two threads whatever this machine's core count."""
+    monkeypatch.setattr(halves, "MIN_ROWS", 2)
+    monkeypatch.setenv("NANOAE_THREADS", "2")
+    if blas.threads() is None:
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS whose threads nanoae can set: no halves")
+    if blas.threads() < 2:
+        monkeypatch.setattr(blas, "threads", lambda: 2)        # a one-core machine: its OpenBLAS has one thread
+
+
+def train(engine, case, dtype, steps, batch=9, optimizer=Adam, seen=None):
+    """(the losses, g after the first step, θ after the last), NumPy copies; ``seen`` collects how many
+    batches the halves took."""
+    make_model, make_objective = CASES[case]
+    rng = np.random.default_rng(1)
+    with backend.using("numpy", dtype=dtype, seed=0):
+        model, objective = make_model(), make_objective()
+        opt = optimizer(model, lr=3e-3)
+        compiled = fast.compile(model, objective, opt) if engine == "fast" else None
+        losses, first_grad = [], None
+        for _ in range(steps):
+            x = backend.asarray(rng.random((batch, 20)).astype(dtype))
+            if compiled is None:
+                opt.zero_grad()
+                value = objective.forward(model, x)
+                objective.backward(model)
+            else:
+                if seen is not None and compiled.halves is not None and compiled.halves.wanted(x):
+                    seen.append(len(x))
+                value = compiled.forward_backward(x)
+            losses.append(float(value))
+            if first_grad is None:
+                first_grad = model.grad.copy()
+            opt.step() if compiled is None else compiled.update()
+        return np.array(losses), first_grad, model.theta.copy()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES)
+def test_halves_give_the_references_gradient_and_trajectory(cut_small_batches, case, dtype):
+    seen: list = []
+    fast_losses, fast_grad, fast_theta = train("fast", case, dtype, steps=200, seen=seen)
+    reference_losses, reference_grad, reference_theta = train("reference", case, dtype, steps=200)
+    assert seen == [9] * 200, "every batch must have been cut in halves"
+    assert_close(fast_grad, reference_grad, GRADIENT[dtype], "g")
+    assert_close(fast_theta, reference_theta, TRAJECTORY[dtype], "θ after 200 steps")
+    assert_close(fast_losses, reference_losses, TRAJECTORY[dtype], "the losses")
+
+
+def test_the_halves_train_the_models_own_arrays_under_sgd(cut_small_batches):
+    fast_losses, _, fast_theta = train("fast", "relu, σ output, MSE", "float64", steps=50, optimizer=SGD)
+    reference_losses, _, reference_theta = train("reference", "relu, σ output, MSE", "float64", steps=50,
+                                                 optimizer=SGD)
+    assert_close(fast_theta, reference_theta, TRAJECTORY["float64"], "θ")
+
+
+def test_each_half_multiplies_on_one_thread_and_the_setting_comes_back(cut_small_batches, monkeypatch):
+    with backend.using("numpy", dtype="float64", seed=0):
+        model = dense_autoencoder([20, 8, 3])
+        compiled = fast.compile(model, Reconstruction(MSELoss(check_inputs=False)), Adam(model))
+        seen = []
+        original = engine_module.AutoencoderPlan.data_step
+
+        openblas_threads = blas._openblas()[1]                   # OpenBLAS's own count (the fixture may fake 2)
+
+        def spy(plan, *args):
+            seen.append(openblas_threads())
+            return original(plan, *args)
+
+        monkeypatch.setattr(engine_module.AutoencoderPlan, "data_step", spy)
+        before = openblas_threads()
+        compiled.forward_backward(backend.rand(8, 20))
+        assert seen == [1, 1] and openblas_threads() == before
+
+
+@pytest.mark.parametrize("why, make", [
+    ("the sparse penalty", lambda: (dense_autoencoder([20, 8, 3]), Reconstruction(MSELoss(), l1=1e-2))),
+    ("the contractive penalty", lambda: (dense_autoencoder([20, 8, 3], hidden="sigmoid"),
+                                         Reconstruction(MSELoss(), contractive=0.1))),
+    ("a layer's own code (convolutions)", lambda: (conv_autoencoder(2, (2, 3)), Reconstruction(MSELoss()))),
+    ("a likelihood the engine has no kernel for", lambda: (dense_vae([20, 10, 3], likelihood="gaussian"), ELBO())),
+])
+def test_no_halves_where_the_step_cannot_be_cut(cut_small_batches, why, make):
+    with backend.using("numpy", dtype="float64", seed=0):
+        model, objective = make()
+        assert fast.compile(model, objective, Adam(model)).halves is None, why
+
+
+def test_no_halves_on_another_backend_or_one_core_or_a_small_batch(monkeypatch, cut_small_batches):
+    with backend.using("emulated", dtype="float64", seed=0):
+        model = dense_autoencoder([20, 8, 3])
+        assert fast.compile(model, Reconstruction(MSELoss()), Adam(model)).halves is None
+    with backend.using("numpy", dtype="float64", seed=0):
+        model = dense_autoencoder([20, 8, 3])
+        compiled = fast.compile(model, Reconstruction(MSELoss()), Adam(model))
+        assert compiled.halves is not None and compiled.halves.wanted(np.zeros((8, 20)))
+        monkeypatch.setattr(halves, "MIN_ROWS", 9)
+        assert not compiled.halves.wanted(np.zeros((8, 20)))
+        monkeypatch.setattr(halves, "MIN_ROWS", 2)
+        monkeypatch.setenv("NANOAE_THREADS", "1")
+        assert not compiled.halves.wanted(np.zeros((8, 20)))
+
+
+def test_the_default_batch_sizes_stay_whole():
+    """fit's, the command line's and the documented runs' batch sizes (64–128) are below the threshold, so
+    those runs keep the reference's bits and the numbers documented from them stay what nanoae computes."""
+    import inspect
+
+    from nanoae.runs.autoencoder import TrainConfig
+    from nanoae.runs.hinton2006 import PretrainConfig
+    from nanoae.runs.vae import VAEConfig
+    from nanoae.training import fit
+    pretrain = PretrainConfig()
+    defaults = [inspect.signature(fit).parameters["batch_size"].default, TrainConfig().batch_size,
+                VAEConfig().batch_size, pretrain.batch_size, pretrain.adam_batch_size]
+    assert max(defaults) < halves.MIN_ROWS, defaults
+
+
+def test_openblas_is_found_where_numpy_uses_it():
+    config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    if "openblas" not in str(config.get("name", "")).lower():
+        pytest.skip(f"NumPy's BLAS here is {config.get('name')!r}, not OpenBLAS")
+    assert blas.threads() is not None and blas.threads() >= 1
+    with blas.one_thread():
+        assert blas.threads() == 1
+
+
+# Planted slips: one line of the halves changed; the comparison must then fail. -----------------------
+
+SLIPS = [
+    ("halves", "        self.model.storage.grads += self.second_grads", "        pass",          # second half's g
+     "relu, σ output, MSE"),
+    ("halves", "for a in inputs], n)", "for a in inputs], half)", "relu, σ output, MSE"),      # scaled by a half
+    ("halves", "        return total / count", "        return total / count * 2", "relu, σ output, MSE"),
+    ("halves", "rows = [slice(0, half), slice(half, n)]", "rows = [slice(0, half), slice(half + 1, n)]",
+     "relu, σ output, MSE"),                                                                     # a row left out
+    ("losses", "scale = reduction_scale(self.shape, self.loss.reduction)",
+     "scale = reduction_scale(pred.shape, self.loss.reduction)", "tanh, σ output, BCE"),     # the half's scale
+    ("engine", "        dmu = dz + mu * scale ", "        dmu = dz + mu ", "VAE, two hidden layers, β = 0.5"),
+    ("engine", "kl = (-0.5 * (1 + logvar - mu * mu - var)).sum()", "kl = (-0.5 * (logvar - mu * mu - var)).sum()",
+     "VAE, Bernoulli"),                                                                          # KL's 1 dropped
+    ("engine", "            objective.add_weight_gradient(self.model)\n        objective.reconstruction, objective.penalty",
+     "        objective.reconstruction, objective.penalty", "decay, denoising"),                # decay's g dropped
+]
+
+
+@pytest.mark.parametrize("module_name, old, new, case", SLIPS, ids=[s[2].strip().split("\n")[0] for s in SLIPS])
+def test_a_planted_slip_in_the_halves_fails_the_comparison(cut_small_batches, monkeypatch, module_name, old, new,
+                                                           case):
+    def agrees() -> bool:
+        fast_losses, fast_grad, fast_theta = train("fast", case, "float64", steps=20)
+        reference_losses, reference_grad, reference_theta = train("reference", case, "float64", steps=20)
+        try:
+            assert_close(fast_grad, reference_grad, GRADIENT["float64"], "g")
+            assert_close(fast_theta, reference_theta, TRAJECTORY["float64"], "θ")
+            assert_close(fast_losses, reference_losses, TRAJECTORY["float64"], "losses")
+        except AssertionError:
+            return False
+        return True
+
+    assert agrees(), "the halves must agree before the slip"
+    module = {"halves": halves, "losses": losses_module, "engine": engine_module}[module_name]
+    slipped = planted(module, old, new)
+    if module_name == "halves":
+        monkeypatch.setattr(slipped, "MIN_ROWS", 2)                  # the copy reads its own threshold
+        monkeypatch.setattr(halves, "Halves", slipped.Halves)
+        monkeypatch.setattr(halves, "reduced", slipped.reduced)
+    elif module_name == "losses":
+        monkeypatch.setattr(engine_module, "LossKernel", slipped.LossKernel)
+    else:
+        monkeypatch.setattr(engine_module, "AutoencoderPlan", slipped.AutoencoderPlan)
+        monkeypatch.setattr(engine_module, "VAEPlan", slipped.VAEPlan)
+    assert not agrees(), "the comparison missed a planted slip"
