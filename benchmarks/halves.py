@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-MODELS = ("lecture", "hinton", "vae")
+MODELS = ("lecture", "hinton", "vae", "conv")
 
 
 def step_times(model_name: str, batch_sizes: list[int], steps: int, rounds: int) -> list[dict]:
@@ -79,7 +79,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated: lecture, hinton, vae")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated: lecture, hinton, vae, conv")
     parser.add_argument("--batch-sizes", default="128,256,512,1024")
     parser.add_argument("--steps", type=int, default=40, help="timed steps per round and mode")
     parser.add_argument("--rounds", type=int, default=3)

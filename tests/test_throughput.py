@@ -239,6 +239,6 @@ def test_the_halves_benchmark_times_both_ways_and_says_when_there_are_none():
                           "--batch-sizes", "8", "--steps", "1", "--rounds", "1"],
                          capture_output=True, text=True, timeout=300, env=single)
     assert out.returncode == 0 and "no halves" in out.stdout, out.stdout + out.stderr
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "halves.py"), "--models", "conv"],
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "halves.py"), "--models", "resnet"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "unknown model" in out.stderr

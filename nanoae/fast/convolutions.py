@@ -18,8 +18,11 @@ Kept arrays pay only where the layer's own would be fresh pages: column matrices
 malloc's heap limit (``memory.MMAP_THRESHOLD``, 16 MiB).  Below it malloc hands the layer the
 memory it freed a moment ago, still in the cache, and kept arrays — one set per layer — were
 slower (the conv autoencoder at batch 128: 14.5 ms a step by the layer's code, 16.1 with kept
-arrays; at batch 1024: 169.5 and 125.7).  So a small batch runs the layer's own forward and
-backward, and a kernel keeps one set of arrays, for the last large input shape it saw.
+arrays; at batch 1024: 169.5 and 125.7).  So for a small batch a kernel allocates its arrays
+afresh each step, as the layer does, and keeps one set only for the last large input shape it
+saw.  Either way the arithmetic is the kernel's own (the layer's, the same bits), its caches on
+the kernel, not the layer — so that two kernels of one layer can run side by side
+(``halves.py``) — and its gradients written where its ``gradients`` says (``kernels.Gradients``).
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from nanoae.layers.base import Parameterized
 from nanoae.layers.im2col import output_size
 
 if TYPE_CHECKING:                                    # kernels.py imports this module
-    from nanoae.fast.kernels import Buffers
+    from nanoae.fast.kernels import Buffers, Gradients
 
 
 def _im2col_into(x: Array, padded: Array, cols: Array, kh: int, kw: int, stride: int, padding: int, oh: int,
@@ -62,48 +65,42 @@ def _col2im_into(cols: Array, summed: Array, h: int, w: int, stride: int, paddin
 class _ConvKernel:
     layer: Any                    # Conv2d or ConvTranspose2d: each subclass says which
 
-    def __init__(self, layer: Conv2d | ConvTranspose2d, buffers: Buffers) -> None:
+    def __init__(self, layer: Conv2d | ConvTranspose2d, buffers: Buffers, gradients: Gradients) -> None:
         self.layer = self.linear = self.weight_owner = layer
         self.tied = False
-        self.buffers = buffers
+        self.buffers, self.gradients = buffers, gradients
         self.write_weight_grad = self.write_bias_grad = False
         self.shape: tuple | None = None
-        self.by_layer = False
+        self.kept = False
 
-    def _keep(self, x: Array, column_numbers: int) -> bool:
+    def _keep(self, x: Array, column_numbers: int) -> None:
         """Whether this step uses kept arrays (see above); a new large input shape replaces the old set."""
-        self.by_layer = column_numbers * x.dtype.itemsize < MMAP_THRESHOLD
-        if not self.by_layer and tuple(x.shape) != self.shape:
+        self.kept = column_numbers * x.dtype.itemsize >= MMAP_THRESHOLD
+        if self.kept and tuple(x.shape) != self.shape:
             self.buffers.arrays.clear()
             self.shape = tuple(x.shape)
-        return not self.by_layer
-
-    def _layer_backward(self, dout: Array) -> Array | None:
-        """The layer's own backward, which adds into g: zero first what the plan leaves to this kernel."""
-        if self.write_weight_grad:
-            self.layer.grads["W"].fill(0)
-        if self.write_bias_grad:
-            self.layer.grads["b"].fill(0)
-        return self.layer.backward(dout)
 
     def gradient_slots(self) -> list[tuple[Parameterized, str]]:
         return [(self.layer, "W"), (self.layer, "b")]
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
-        return self.buffers.get(name, shape, dtype)
+        """A kept array, or (a small batch) a fresh one."""
+        return self.buffers.get(name, shape, dtype) if self.kept else backend.xp().empty(shape, dtype=dtype)
 
     def _padded(self, name: str, channels: int, h: int, w: int, n: int, dtype: Any) -> Array:
-        """A zero-bordered (C, H + 2p, W + 2p, N) array, zeroed once when made."""
+        """A zero-bordered (C, H + 2p, W + 2p, N) array: kept ones zeroed once when made, fresh ones zeros."""
         p = self.layer.padding
         shape = (channels, h + 2 * p, w + 2 * p, n)
         key = (name, shape, dtype, False)
+        if not self.kept:
+            return backend.xp().zeros(shape, dtype=dtype)
         if key not in self.buffers.arrays:
             self.buffers.arrays[key] = backend.xp().zeros(shape, dtype=dtype)
         return self.buffers.arrays[key]
 
     def _bias_grad(self, dout: Array, axis: int | tuple[int, ...]) -> None:
         """∂L/∂b = Σ dout over ``axis``, written or added into the layer's gradient."""
-        grad = self.layer.grads["b"]
+        grad = self.gradients.of(self.layer, "b")
         if self.write_bias_grad:
             backend.xp().sum(dout, axis=axis, out=grad)
         else:
@@ -111,7 +108,7 @@ class _ConvKernel:
 
     def _weight_grad(self, left: Array, right: Array, shape2d: tuple[int, int]) -> None:
         """∂L/∂W₂ = left @ right, written or added into the layer's gradient."""
-        grad = self.layer.grads["W"]
+        grad = self.gradients.of(self.layer, "W")
         if self.write_weight_grad:
             backend.xp().matmul(left, right, out=grad.reshape(shape2d))
         else:
@@ -129,8 +126,8 @@ class Conv2dKernel(_ConvKernel):
         k, s, p, f = layer.kernel_size, layer.stride, layer.padding, layer.out_channels
         oh = output_size(h, k, s, p, repr(layer), "height")
         ow = output_size(w, k, s, p, repr(layer), "width")
-        if not self._keep(x, layer.in_channels * k * k * oh * ow * n):
-            return layer.forward(x)
+        layer._check_input(x, layer.in_channels)                                 # the layer's checks, no cache
+        self._keep(x, layer.in_channels * k * k * oh * ow * n)
         W = layer.params["W"]
         padded = self._padded("padded", layer.in_channels, h, w, n, W.dtype) if p else None
         cols = self._buffer("cols", (layer.in_channels, k, k, oh, ow, n), W.dtype)
@@ -143,8 +140,6 @@ class Conv2dKernel(_ConvKernel):
         return out4.transpose(3, 0, 1, 2)                                        # (N, F, OH, OW)
 
     def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
-        if self.by_layer:
-            return self._layer_backward(dout)
         layer, xp = self.layer, backend.xp()
         n, h, w, oh, ow = self.sizes
         k, c, f = layer.kernel_size, layer.in_channels, layer.out_channels
@@ -172,8 +167,8 @@ class ConvTranspose2dKernel(_ConvKernel):
         oh, ow = layer._output_size(h, "height"), layer._output_size(w, "width")
         k, s, p = layer.kernel_size, layer.stride, layer.padding
         c_in, c_out = layer.in_channels, layer.out_channels
-        if not self._keep(x, c_out * k * k * h * w * n):
-            return layer.forward(x)
+        layer._check_input(x, c_in)
+        self._keep(x, c_out * k * k * h * w * n)
         W = layer.params["W"]
         x_t = x.transpose(1, 2, 3, 0).reshape(c_in, -1)                         # xᵀ: (C_in, H·W·N)
         columns = self._buffer("columns", (c_out * k * k, h * w * n), W.dtype)
@@ -186,8 +181,6 @@ class ConvTranspose2dKernel(_ConvKernel):
         return out.transpose(3, 0, 1, 2)                                         # (N, C_out, OH, OW)
 
     def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
-        if self.by_layer:
-            return self._layer_backward(dout)
         layer, xp = self.layer, backend.xp()
         n, h, w, oh, ow = self.sizes
         k, s, p = layer.kernel_size, layer.stride, layer.padding

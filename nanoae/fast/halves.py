@@ -20,11 +20,12 @@ What changes is where the rounding falls: each sum over the rows (in ∂L/∂W =
 reference's in the last bits — ``tests/test_halves.py`` holds them to a stated tolerance.
 A batch under ``MIN_ROWS`` rows runs whole, and trains to the reference's bits as before.
 
-When it is used: a dense autoencoder under ``Reconstruction`` with a loss the engine
-knows, without the sparse or contractive penalty (weight decay, which depends on θ
-alone, is added once after the halves), or a dense VAE under the ``ELBO`` with the
-Bernoulli likelihood — every layer a dense kernel or an activation, since a layer's own
-code keeps its caches on the layer, which two threads cannot share.  What is drawn at
+When it is used: an autoencoder — dense or convolutional — under ``Reconstruction``
+with a loss the engine knows, without the sparse or contractive penalty (weight decay,
+which depends on θ alone, is added once after the halves), or a VAE under the ``ELBO``
+with the Bernoulli likelihood; every layer run by a kernel of the engine's own
+(``kernels.own_code_only``), since a layer's own code keeps its caches on the layer,
+which two threads cannot share.  What is drawn at
 random (the corruption, the VAE's ε) is drawn for the whole batch before the cut, from
 the same generator in the same order as the reference.  On NumPy, with OpenBLAS found
 (``blas.threads``) and using at least two threads, at least two cores for nanoae
@@ -56,7 +57,7 @@ MIN_ROWS = 256      # rows a batch needs to be cut.  Measured (AMD EPYC, 2 cores
 def possible(plan: AutoencoderPlan | VAEPlan) -> bool:
     """Whether ``plan``'s steps can be cut in halves (see the module's docstring)."""
     return (backend.name() == "numpy" and plan.loss is not None and getattr(plan.model, "storage", None) is not None
-            and all(kernels.only_dense(part) for part in plan.parts) and not getattr(plan.objective, "l1", 0))
+            and all(kernels.own_code_only(part) for part in plan.parts) and not getattr(plan.objective, "l1", 0))
 
 
 class Halves:

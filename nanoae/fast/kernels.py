@@ -13,8 +13,10 @@ off) and filling its parameters' gradients — on the same arrays (the layer's
 * ``ActivationKernel`` is an activation on its own (after a convolution);
 * ``Conv2dKernel``, ``ConvTranspose2dKernel`` (``convolutions.py``) are the convolutions' im2col
   arithmetic into arrays kept between steps;
-* ``LayerKernel`` is any other layer (reshapes, pooling, a layer of the
-  user's): it calls the layer's own ``forward``/``backward``.
+* ``ReshapeKernel`` is a ``Flatten`` or an ``Unflatten``: the same reshape,
+  the input's shape kept on the kernel;
+* ``LayerKernel`` is any other layer (pooling, a layer of the user's): it
+  calls the layer's own ``forward``/``backward``.
 
 The activations' fast forms are ``activations.py``'s: the same numbers, the
 sigmoid from one exponential, subnormals in the sigmoid's backward set to zero.
@@ -33,8 +35,8 @@ from typing import Any, TypeAlias, TypeGuard
 from nanoae import backend
 from nanoae.backend import Array
 from nanoae.fast import activations, convolutions, layouts
-from nanoae.layers import (Conv2d, ConvTranspose2d, Identity, Layer, LeakyReLU, Linear, ReLU, Sequential, Sigmoid,
-                           Tanh, TiedLinear)
+from nanoae.layers import (Conv2d, ConvTranspose2d, Flatten, Identity, Layer, LeakyReLU, Linear, ReLU, Sequential,
+                           Sigmoid, Tanh, TiedLinear, Unflatten)
 from nanoae.layers.base import Parameterized
 from nanoae.parameters import parameter_slots
 
@@ -171,6 +173,26 @@ class ActivationKernel:
         return activations.backward(self.activation, dout, self.out, self.mask, self.buffers)
 
 
+class ReshapeKernel:
+    """``Flatten`` (N, …) → (N, D) or ``Unflatten`` (N, D) → (N, *shape): the layer's reshape, and back."""
+
+    def __init__(self, layer: Flatten | Unflatten) -> None:
+        self.layer = layer
+        self.tail: tuple[int, ...] = (-1,) if isinstance(layer, Flatten) else layer.shape
+
+    def gradient_slots(self) -> list[tuple[Parameterized, str]]:
+        return []
+
+    def forward(self, x: Array) -> Array:
+        if isinstance(self.layer, Unflatten) and (x.ndim != 2 or x.shape[1] != _size(self.tail)):
+            raise ValueError(f"{self.layer!r}: expected x of shape (batch, {_size(self.tail)}), got {tuple(x.shape)}")
+        self.input_shape = x.shape
+        return x.reshape(x.shape[0], *self.tail)
+
+    def backward(self, dout: Array, dout_is_pre_activation: bool = False) -> Array | None:
+        return dout.reshape(self.input_shape)
+
+
 class LayerKernel:
     """A layer the engine has no kernel for: its own forward and backward, as the reference runs it."""
 
@@ -238,19 +260,29 @@ def compile_layer(layer: Layer, known: bool = True, gradients: Gradients | None 
         return DenseKernel(layer, gradients=gradients)
     if isinstance(layer, ACTIVATIONS):
         return ActivationKernel(layer)
+    gradients = Gradients() if gradients is None else gradients
     if type(layer) is Conv2d:
-        return convolutions.Conv2dKernel(layer, Buffers())
+        return convolutions.Conv2dKernel(layer, Buffers(), gradients)
     if type(layer) is ConvTranspose2d:
-        return convolutions.ConvTranspose2dKernel(layer, Buffers())
+        return convolutions.ConvTranspose2dKernel(layer, Buffers(), gradients)
+    if type(layer) in (Flatten, Unflatten) and isinstance(layer, (Flatten, Unflatten)):   # not a subclass
+        return ReshapeKernel(layer)
     return LayerKernel(layer)
 
 
-def only_dense(kernel: Kernel) -> bool:
-    """Whether ``kernel`` is dense kernels and activations only: code of the engine's own, which keeps
-    everything it computes in its own buffers (a layer's own code keeps caches on the layer)."""
+def own_code_only(kernel: Kernel) -> bool:
+    """Whether ``kernel`` runs the engine's own code throughout, which keeps what it computes on the kernel
+    (a layer's own code keeps its caches on the layer): no ``LayerKernel`` in it."""
     if isinstance(kernel, SequentialKernel):
-        return all(only_dense(part) for part in kernel.kernels)
-    return isinstance(kernel, (DenseKernel, ActivationKernel))
+        return all(own_code_only(part) for part in kernel.kernels)
+    return not isinstance(kernel, LayerKernel)
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    count = 1
+    for n in shape:
+        count *= n
+    return count
 
 
 def _dense(layer: Layer | None) -> TypeGuard[Linear | TiedLinear]:
@@ -258,5 +290,5 @@ def _dense(layer: Layer | None) -> TypeGuard[Linear | TiedLinear]:
 
 
 # What ``compile_layer`` makes: every kernel has forward, backward and gradient_slots.
-Kernel: TypeAlias = (DenseKernel | ActivationKernel | LayerKernel | SequentialKernel | convolutions.Conv2dKernel
-                     | convolutions.ConvTranspose2dKernel)
+Kernel: TypeAlias = (DenseKernel | ActivationKernel | ReshapeKernel | LayerKernel | SequentialKernel
+                     | convolutions.Conv2dKernel | convolutions.ConvTranspose2dKernel)
