@@ -217,3 +217,33 @@ def test_the_fast_bce_with_logits_is_the_textbook_one(backend_name, dtype):
         fast_grad = backend.to_numpy(engine_loss.backward())
     assert fast_value == value
     np.testing.assert_array_equal(fast_grad, grad)
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["fresh arrays", "kept arrays"])
+@pytest.mark.parametrize("layer_kind", ["Conv2d", "ConvTranspose2d"])
+def test_the_engines_convolutions_give_the_layers_bits(monkeypatch, layer_kind, kept):
+    """The convolution kernels do the layer's copies and products in the layer's order: the same output,
+    ∂L/∂x and gradients, bit for bit, with arrays kept between steps or made afresh (a small batch)."""
+    from nanoae.fast import convolutions
+    from nanoae.layers import Conv2d, ConvTranspose2d
+    monkeypatch.setattr(convolutions, "MMAP_THRESHOLD", 0 if kept else 1 << 40)
+    with backend.using("numpy", dtype="float32", seed=0):
+        layer = (Conv2d(3, 4, 3, stride=2, padding=1) if layer_kind == "Conv2d"
+                 else ConvTranspose2d(3, 4, 4, stride=2, padding=1))
+        make = convolutions.Conv2dKernel if layer_kind == "Conv2d" else convolutions.ConvTranspose2dKernel
+        kernel = make(layer, kernels.Buffers(), kernels.Gradients())
+        kernel.write_weight_grad = kernel.write_bias_grad = True
+        rng = np.random.default_rng(0)
+        for _ in range(2):                                    # twice: kept arrays are reused, not stale
+            x = rng.standard_normal((5, 3, 7, 7)).astype(np.float32)
+            out = layer.forward(x)
+            dout = rng.standard_normal(out.shape).astype(np.float32)
+            layer.zero_grad()
+            dx = layer.backward(dout)
+            grads = {key: grad.copy() for key, grad in layer.grads.items()}
+            layer.zero_grad()
+            np.testing.assert_array_equal(kernel.forward(x), out)
+            np.testing.assert_array_equal(kernel.backward(dout), dx)
+            for key, grad in grads.items():
+                np.testing.assert_array_equal(layer.grads[key], grad)
+            assert kernel.kept is kept
