@@ -15,8 +15,12 @@ phase of ``steps`` steps after a warm-up, the loop ``fit`` runs:
     read       the loss back as a Python float
     update     optimizer.step() (the fast engine: its update over θ)
 
-(``nanoae`` is the fast engine, ``fit(engine="fast")``, its plan's phases timed apart;
-``nanoae-ref`` the reference path, ``fit``'s default, with the layers' own code.)
+(``nanoae`` is the fast engine, ``fit(engine="fast")``, its plan's phases timed apart —
+but where it cuts the batch in two halves, one per core (256 rows or more,
+``nanoae/fast/halves.py``), each half's forward and backward run together, so
+that row's forward is the two, its zero-grad inside them, and its backward says
+"with forward"; ``nanoae-ref`` the reference path, ``fit``'s default, with the
+layers' own code.)
 
 The table gives the median per phase in milliseconds (the sum of medians, so
 the total is a little under the mean step), for nanoae's two paths, PyTorch with its
@@ -107,11 +111,23 @@ def profile_nanoae(model_name: str, batch: int, steps: int, layers: bool, engine
     optimizer = Adam(model, lr=1e-3)
     zero, forward, backward, update = (optimizer.zero_grad, lambda: objective.forward(model, x),
                                        lambda: objective.backward(model), optimizer.step)
+    cut = False                                          # the engine cuts this batch in halves
     if engine == "fast":
         from nanoae import fast
         plan = (compiled := fast.compile(model, objective, optimizer)).plan
-        zero, forward, backward, update = (plan.zero_unwritten_gradients, lambda: plan.forward(x), plan.backward,
-                                           compiled.update)
+
+        def zero():
+            if not cut:
+                plan.zero_unwritten_gradients()
+
+        def forward():
+            return compiled.forward_backward(x) if cut else plan.forward(x)
+
+        def backward():
+            if not cut:
+                plan.backward()
+
+        update = compiled.update
     times = {phase: [] for phase in PHASES}
     layer_times: dict = {}
     rng = np.random.default_rng(0)
@@ -123,12 +139,13 @@ def profile_nanoae(model_name: str, batch: int, steps: int, layers: bool, engine
                 _wrap_layers(model, layer_times)
         rows = _rows(order, step, batch)
         x = _timed(times, "batch", lambda: images[rows].astype(np.float32) / np.float32(255))
+        cut = engine == "fast" and compiled.halves is not None and compiled.halves.wanted(x)
         _timed(times, "zero", zero)
         value = _timed(times, "forward", forward)
         _timed(times, "backward", backward)
         _timed(times, "read", lambda: float(value))
         _timed(times, "update", update)
-    return {"phases": _medians(times), "layers": _medians(layer_times)}
+    return {"phases": _medians(times), "layers": _medians(layer_times), "halves": cut}
 
 
 def profile_torch(model_name: str, batch: int, steps: int, fused: bool) -> dict:
@@ -193,7 +210,8 @@ def profile(models, batch_sizes, steps: int, repeats: int, layers: bool, engines
                 layer_rows = {key: statistics.median(r["layers"][key] for r in runs[engine])
                               for key in runs[engine][0]["layers"]}
                 rows.append({"model": model, "batch": batch, "engine": engine, "phases": phases,
-                             "total": sum(phases.values()), "layers": layer_rows})
+                             "total": sum(phases.values()), "layers": layer_rows,
+                             "halves": any(r.get("halves") for r in runs[engine])})
     return rows
 
 
@@ -201,7 +219,8 @@ def table(rows: list) -> str:
     lines = ["| model | batch | engine | " + " | ".join(PHASES) + " | total (ms) |",
              "|---|---:|---|" + "---:|" * (len(PHASES) + 1)]
     for row in rows:
-        cells = " | ".join(f"{row['phases'][phase]:.2f}" for phase in PHASES)
+        cells = " | ".join("with forward" if phase == "backward" and row.get("halves")
+                           else f"{row['phases'][phase]:.2f}" for phase in PHASES)
         lines.append(f"| {row['model']} | {row['batch']} | {row['engine']} | {cells} | {row['total']:.2f} |")
     for row in rows:
         if row["layers"]:

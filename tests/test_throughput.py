@@ -136,6 +136,9 @@ def test_the_step_profile_times_every_phase_and_layer():
     assert "encoder.0 Linear forward" in layers and "decoder.5 Sigmoid backward" in layers
     table = profile.table(rows)
     assert table.count("\n| lecture | 32 |") == len(engines) and "each layer" in table
+    assert "with forward" not in table and not rows[0]["halves"]          # 32 rows: not cut in halves
+    halves_row = {**rows[0], "halves": True, "layers": {}}
+    assert "| lecture | 32 | nanoae | " in profile.table([halves_row]) and "with forward" in profile.table([halves_row])
 
 
 def test_comparing_a_tree_with_itself_gives_ratios_near_one():

@@ -46,12 +46,12 @@ from nanoae.fast.kernels import Gradients
 if TYPE_CHECKING:                                    # engine.py imports this module
     from nanoae.fast.engine import AutoencoderPlan, VAEPlan
 
-MIN_ROWS = 256      # rows a batch needs to be cut.  Measured (AMD EPYC, 2 cores, 2026-12-05, benchmarks/HISTORY.md),
-                    # the step whole ÷ by halves: the lecture network 0.87× at 128 rows (each half's operations
-                    # too short for two threads to pay), 1.06× at 256, 1.11× at 512, 1.20× at 1024; the
-                    # 784-1000-500-250-30 network 1.08×, 1.12×, 1.04× and the VAE 0.90×, 1.02×, 1.13× at 128,
-                    # 256, 1024 (``python benchmarks/halves.py``, 3 alternating rounds).  Every default and
-                    # documented batch size (64–128) stays below it, and so on the reference's bits.
+MIN_ROWS = 256      # rows a batch needs to be cut.  Measured (``python benchmarks/halves.py``, AMD EPYC, 2 cores,
+                    # 2026-12-05, benchmarks/results/halves-2026-12-05/), the step whole ÷ by halves at 128, 256,
+                    # 512, 1024 rows: lecture network 0.86×, 1.04×, 1.18×, 1.29×; 784-1000-500-250-30 0.99×,
+                    # 1.13×, 1.13×, 1.05×; VAE 0.94×, 1.00×, 1.10×, 1.06×; conv 1.14×, 1.39×, 1.39×, 1.42×.
+                    # At 128 rows each half's operations are mostly too short for two threads to pay.  Every
+                    # default and documented batch size (64–128) stays below it, and so on the reference's bits.
 
 
 def possible(plan: AutoencoderPlan | VAEPlan) -> bool:

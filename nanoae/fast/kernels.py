@@ -174,7 +174,7 @@ class ActivationKernel:
 
 
 class ReshapeKernel:
-    """``Flatten`` (N, …) → (N, D) or ``Unflatten`` (N, D) → (N, *shape): the layer's reshape, and back."""
+    """``Flatten`` (N, …) → (N, D) or ``Unflatten`` (N, D) → ``(N, *shape)``: the layer's reshape, and back."""
 
     def __init__(self, layer: Flatten | Unflatten) -> None:
         self.layer = layer
