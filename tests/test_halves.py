@@ -251,3 +251,45 @@ def test_a_planted_slip_in_the_halves_fails_the_comparison(cut_small_batches, mo
         monkeypatch.setattr(engine_module, "AutoencoderPlan", slipped.AutoencoderPlan)
         monkeypatch.setattr(engine_module, "VAEPlan", slipped.VAEPlan)
     assert not agrees(), "the comparison missed a planted slip"
+
+
+def test_fit_with_the_engine_cuts_large_batches_and_follows_the_reference(monkeypatch):
+    """Through ``fit``: the shipped threshold, batches of 256 cut (the epoch's last, 88 rows, whole), two epochs
+    on the reference's course to the stated tolerance; a fit at 64 rows keeps the reference's bits (SGD, whose
+    engine rule is the textbook's arithmetic)."""
+    from nanoae.data import ImageDataset
+    from nanoae.training import fit
+    monkeypatch.setenv("NANOAE_THREADS", "2")
+    if blas.threads() is None:
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS whose threads nanoae can set: no halves")
+    if blas.threads() < 2:
+        monkeypatch.setattr(blas, "threads", lambda: 2)
+    images = np.random.default_rng(3).random((600, 20))
+    data = ImageDataset(images, np.zeros(600, np.int64), "random")
+    cut = []
+    original = halves.Halves.forward_backward
+
+    def counted(self, x):
+        cut.append(len(x))
+        return original(self, x)
+
+    monkeypatch.setattr(halves.Halves, "forward_backward", counted)
+
+    def trained(engine, batch):
+        with backend.using("numpy", dtype="float64", seed=0):
+            model = dense_autoencoder([20, 8, 3])
+            history = fit(model, data, epochs=2, batch_size=batch, optimizer=SGD(model, lr=0.5, momentum=0.9),
+                          progress=False, engine=engine)
+            return np.array(history.train_loss), model.theta.copy()
+
+    fast_losses, fast_theta = trained("fast", 256)
+    reference_losses, reference_theta = trained("reference", 256)
+    assert cut == [256, 256] * 2, cut
+    assert_close(fast_theta, reference_theta, TRAJECTORY["float64"], "θ after two epochs")
+    assert_close(fast_losses, reference_losses, TRAJECTORY["float64"], "the epochs' losses")
+    cut.clear()
+    fast_losses, fast_theta = trained("fast", 64)
+    reference_losses, reference_theta = trained("reference", 64)
+    assert cut == []
+    np.testing.assert_array_equal(fast_theta, reference_theta)
+    np.testing.assert_array_equal(fast_losses, reference_losses)
