@@ -222,17 +222,23 @@ def planted(module, old, new):
     return copy
 
 
-def agrees(case, optimizer) -> bool:
-    fast_losses, fast_grad, fast_theta = train("fast", case, optimizer, "numpy", "float64", steps=20)
-    reference_losses, reference_grad, reference_theta = train("reference", case, optimizer, "numpy", "float64",
-                                                              steps=20)
+def same_course(fast, reference, gradient_tolerance: float, trajectory_tolerance: float) -> bool:
+    """Whether two runs' (losses, first g, last θ) agree: g within ``gradient_tolerance``, θ and the losses
+    within ``trajectory_tolerance`` of their largest entries."""
+    (fast_losses, fast_grad, fast_theta), (reference_losses, reference_grad, reference_theta) = fast, reference
     try:
-        assert_close(fast_grad, reference_grad, GRADIENT_TOLERANCE["float64"], "g")
-        assert_close(fast_theta, reference_theta, TRAJECTORY["float64"], "θ")
-        assert_close(fast_losses, reference_losses, TRAJECTORY["float64"], "losses")
+        assert_close(fast_grad, reference_grad, gradient_tolerance, "g")
+        assert_close(fast_theta, reference_theta, trajectory_tolerance, "θ")
+        assert_close(fast_losses, reference_losses, trajectory_tolerance, "losses")
     except AssertionError:
         return False
     return True
+
+
+def agrees(case, optimizer) -> bool:
+    return same_course(train("fast", case, optimizer, "numpy", "float64", steps=20),
+                       train("reference", case, optimizer, "numpy", "float64", steps=20),
+                       GRADIENT_TOLERANCE["float64"], TRAJECTORY["float64"])
 
 
 @pytest.mark.parametrize("module_name, old, new, case, optimizer", SLIPS,
