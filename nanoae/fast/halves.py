@@ -2,7 +2,8 @@
 
 NumPy runs every elementwise operation — a sigmoid, a loss, a ReLU's mask — on one core,
 while OpenBLAS splits each matrix product between the cores.  So in a step of the lecture
-network at batch 1024 a third of the time has one core working and the other waiting.
+network at batch 1024 about a third of the time (its sigmoids, loss and masks) has one core
+working and the other waiting.
 Cut the batch in two halves and give each core a whole half: each runs its own forward
 and backward, products included (on its own thread: ``blas.one_thread``), and the
 elementwise work of the two halves runs at the same time.  The gradient is a sum over
@@ -25,9 +26,9 @@ with a loss the engine knows, without the sparse or contractive penalty (weight 
 which depends on θ alone, is added once after the halves), or a VAE under the ``ELBO``
 with the Bernoulli likelihood; every layer run by a kernel of the engine's own
 (``kernels.own_code_only``), since a layer's own code keeps its caches on the layer,
-which two threads cannot share.  What is drawn at
-random (the corruption, the VAE's ε) is drawn for the whole batch before the cut, from
-the same generator in the same order as the reference.  On NumPy, with OpenBLAS found
+which two threads cannot share.  What is drawn at random (the corruption, the VAE's ε)
+is drawn for the whole batch before the cut, from the same generator in the same order
+as the reference.  On NumPy, with OpenBLAS found
 (``blas.threads``) and using at least two threads, at least two cores for nanoae
 (``threads.cpu_threads``: ``NANOAE_THREADS=1`` turns the halves off), and a batch of at
 least ``MIN_ROWS`` rows.  Each plan says how: ``whole_batch_inputs``, ``data_step`` (one
@@ -78,7 +79,7 @@ class Halves:
 
     def forward_backward(self, x: Array) -> Any:
         """L for the batch x, g = ∂L/∂θ filled in: the engine's ``forward_backward``, by halves."""
-        first, second = self.plans
+        first = self.plans[0]
         inputs = first.whole_batch_inputs(x)              # what is drawn at random is drawn whole, as the reference
         n, half = len(x), len(x) // 2
         rows = [slice(0, half), slice(half, n)]
