@@ -247,3 +247,23 @@ def test_the_engines_convolutions_give_the_layers_bits(monkeypatch, layer_kind, 
             for key, grad in grads.items():
                 np.testing.assert_array_equal(layer.grads[key], grad)
             assert kernel.kept is kept
+
+
+def test_an_interrupt_while_waiting_still_lets_every_thread_finish(monkeypatch):
+    """Ctrl-C reaches the main thread while it waits for the threads: they must end their work (they write
+    into the model's buffers) before the interrupt goes on."""
+    import concurrent.futures
+    import time
+    finished = []
+
+    def slow(item):
+        time.sleep(0.2)
+        finished.append(item)
+
+    def interrupted(self, timeout=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(concurrent.futures.Future, "exception", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        threads.run_parallel(slow, [0, 1])
+    assert sorted(finished) == [0, 1]

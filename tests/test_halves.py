@@ -286,3 +286,15 @@ def test_fit_with_the_engine_cuts_large_batches_and_follows_the_reference(monkey
     assert cut == []
     np.testing.assert_array_equal(fast_theta, reference_theta)
     np.testing.assert_array_equal(fast_losses, reference_losses)
+
+
+def test_the_second_half_is_made_at_the_first_cut_only(cut_small_batches, monkeypatch):
+    """A model never trained on a large batch carries no second gradient vector or plan."""
+    with backend.using("numpy", dtype="float64", seed=0):
+        model = dense_autoencoder([20, 8, 3])
+        compiled = fast.compile(model, Reconstruction(MSELoss(check_inputs=False)), Adam(model))
+        monkeypatch.setattr(halves, "MIN_ROWS", 16)
+        compiled.forward_backward(backend.rand(8, 20))
+        assert compiled.halves.plans == [] and not hasattr(compiled.halves, "second_grads")
+        compiled.forward_backward(backend.rand(16, 20))
+        assert len(compiled.halves.plans) == 2 and compiled.halves.second_grads.shape == model.grad.shape

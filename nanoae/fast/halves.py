@@ -66,9 +66,16 @@ class Halves:
     ``make_plan(model, objective, gradients)`` the second, into a gradient vector of its own."""
 
     def __init__(self, plan: AutoencoderPlan | VAEPlan, make_plan: Callable[..., AutoencoderPlan | VAEPlan]) -> None:
-        self.model = plan.model
-        self.second_grads = backend.xp().zeros_like(self.model.storage.grads)       # g of the second half
-        self.plans = [plan, make_plan(self.model, plan.objective, Gradients(self.model, self.second_grads))]
+        self.model, self.first, self.make_plan = plan.model, plan, make_plan
+        self.plans: list = []                 # [plan, the second half's plan]: made at the first cut, so that a
+                                              # model never trained on large batches carries no second g
+
+    def _made(self) -> list:
+        if not self.plans:
+            self.second_grads = backend.xp().zeros_like(self.model.storage.grads)   # g of the second half
+            second = self.make_plan(self.model, self.first.objective, Gradients(self.model, self.second_grads))
+            self.plans = [self.first, second]
+        return self.plans
 
     def wanted(self, x: Array) -> bool:
         """Whether this batch is cut: enough rows, two cores, OpenBLAS found and threaded."""
@@ -79,14 +86,15 @@ class Halves:
 
     def forward_backward(self, x: Array) -> Any:
         """L for the batch x, g = ∂L/∂θ filled in: the engine's ``forward_backward``, by halves."""
-        first = self.plans[0]
+        plans = self._made()
+        first = plans[0]
         inputs = first.whole_batch_inputs(x)              # what is drawn at random is drawn whole, as the reference
         n, half = len(x), len(x) // 2
         rows = [slice(0, half), slice(half, n)]
         sums: list = [None, None]
 
         def run(index: int) -> None:
-            sums[index] = self.plans[index].data_step([a[rows[index]] for a in inputs], n)
+            sums[index] = plans[index].data_step([a[rows[index]] for a in inputs], n)
 
         with blas.one_thread():
             threads.run_parallel(run, [0, 1])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from nanoae import backend
@@ -76,7 +76,10 @@ def run_parallel(work: Callable[[Any], object], items: Iterable[Any]) -> None:
     if workers not in _pools:
         _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="nanoae-fast")
     futures = [_pools[workers].submit(work, item) for item in todo]
-    for future in futures:
-        future.exception()                   # waits: no thread is still writing when an error is raised
+    try:
+        for future in futures:
+            future.exception()               # waits for each: no thread still writes when an error is raised
+    finally:
+        wait(futures)                        # an interrupt (Ctrl-C) while waiting, too: each thread ends its item
     for future in futures:
         future.result()
