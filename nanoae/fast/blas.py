@@ -21,7 +21,8 @@ Importing nanoae changes no environment variable.  Instead:
 The number of threads, unlike the polling, can be changed while the program runs, through
 OpenBLAS's ``openblas_set_num_threads``: ``one_thread()`` runs a block with products on the
 calling thread alone (``halves.py`` runs the two halves of a batch side by side so, one per
-core).  ``threads()`` is None where NumPy's BLAS is not an OpenBLAS this finds (found by the
+core).  The setting is the process's: a product another thread of yours runs meanwhile runs on
+one thread too, and a block restores the count it found when it ends.  ``threads()`` is None where NumPy's BLAS is not an OpenBLAS this finds (found by the
 library's name among the process's mapped files, ``/proc/self/maps``: Linux only).
 """
 from __future__ import annotations
