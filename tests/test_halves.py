@@ -211,12 +211,14 @@ SLIPS = [
     ("halves", "        self.model.storage.grads += self.second_grads", "        pass",          # second half's g
      "relu, σ output, MSE"),
     ("halves", "for a in inputs], n)", "for a in inputs], half)", "relu, σ output, MSE"),      # scaled by a half
-    ("halves", "        return total / count", "        return total / count * 2", "relu, σ output, MSE"),
+    ("halves", "        return total / math.prod(shape)", "        return total / math.prod(shape) * 2",
+     "relu, σ output, MSE"),
     ("halves", "rows = [slice(0, half), slice(half, n)]", "rows = [slice(0, half), slice(half + 1, n)]",
      "relu, σ output, MSE"),                                                                     # a row left out
     ("losses", "scale = reduction_scale(self.shape, self.loss.reduction)",
      "scale = reduction_scale(pred.shape, self.loss.reduction)", "tanh, σ output, BCE"),     # the half's scale
-    ("engine", "        dmu = dz + mu * scale ", "        dmu = dz + mu ", "VAE, two hidden layers, β = 0.5"),
+    ("engine", "objective.kl_loss.reduction) * objective.current_beta", "objective.kl_loss.reduction)",
+     "VAE, two hidden layers, β = 0.5"),                                                       # the KL's g without β
     ("engine", "kl = (-0.5 * (1 + logvar - mu * mu - var)).sum()", "kl = (-0.5 * (logvar - mu * mu - var)).sum()",
      "VAE, Bernoulli"),                                                                          # KL's 1 dropped
     ("engine", "            objective.add_weight_gradient(self.model)\n        objective.reconstruction, objective.penalty",

@@ -15,8 +15,8 @@ arrays — the model's θ and g, the optimizer's state — from code of its own:
 * the update is one pass of vector operations over θ, in threads and cache-sized
   blocks (``updates.py``), momenta's subnormals flushed;
 * malloc keeps freed memory for the next step (``memory.py``);
-* a large batch of a dense autoencoder is cut in two halves, one per core, each
-  run by its own copy of the plan with products on one thread (``halves.py``).
+* a large batch of an autoencoder or a VAE is cut in two halves, one per core,
+  each run by its own copy of the plan with products on one thread (``halves.py``).
 
 Plans exist for an ``Autoencoder`` trained on ``Reconstruction`` (any depth, tied
 weights, every activation, the sparse (L1), weight-decay and contractive
@@ -204,12 +204,7 @@ class VAEPlan(_Plan):
 
     def forward(self, x: Array) -> Array:
         model, objective = self.model, self.objective
-        h = self.trunk.forward(x)
-        raw = self.logvar.forward(h)
-        low, high = LOGVAR_RANGE
-        self.inside = (raw > low) & (raw < high)
-        mu, logvar = self.mu.forward(h), backend.xp().clip(raw, low, high)
-        z, self.eps, self.sigma = model.reparameterize(mu, logvar, objective.eps)   # ε from the same generator
+        mu, logvar, z = self._sample(x, objective.eps)                          # ε from the same generator
         out = self.decoder.forward(z)
         if self.loss is not None:
             if isinstance(model.likelihood, BernoulliLikelihood) and model.likelihood.strict:
@@ -224,9 +219,21 @@ class VAEPlan(_Plan):
     def backward(self) -> None:
         model, objective = self.model, self.objective
         dout = self.loss.backward() if self.loss is not None else model.likelihood.backward()
+        self._backward_through(dout, *objective.kl_loss.backward(objective.current_beta))
+
+    def _sample(self, x: Array, eps: Array | None) -> tuple[Array, Array, Array]:
+        """(μ, log σ², z = μ + σ ⊙ ε): the trunk, the two heads, log σ² clamped (ε drawn where None)."""
+        h = self.trunk.forward(x)
+        raw, (low, high) = self.logvar.forward(h), LOGVAR_RANGE
+        self.inside = (raw > low) & (raw < high)
+        mu, logvar = self.mu.forward(h), backend.xp().clip(raw, low, high)
+        z, self.eps, self.sigma = self.model.reparameterize(mu, logvar, eps)
+        return mu, logvar, z
+
+    def _backward_through(self, dout: Array, kl_dmu: Array, kl_dlogvar: Array) -> None:
+        """g from dout = ∂L/∂(decoder output) and the KL's β-scaled (∂/∂μ, ∂/∂log σ²), back to the trunk."""
         dz = self.decoder.backward(dout)
         dlogvar = dz * self.eps * (0.5 * self.sigma)                     # ∂z/∂log σ² = ε ⊙ ½σ
-        kl_dmu, kl_dlogvar = objective.kl_loss.backward(objective.current_beta)
         dmu, dlogvar = dz + kl_dmu, dlogvar + kl_dlogvar
         dlogvar = dlogvar * self.inside                                   # the clamp's derivative
         dh = self.mu.backward(dmu) + self.logvar.backward(dlogvar)  # type: ignore[operator]  # heads pass dx on
@@ -249,21 +256,14 @@ class VAEPlan(_Plan):
     def data_step(self, inputs: list[Array], rows: int) -> list[Array]:
         """Forward and backward for part of a batch of ``rows`` rows: [Σ −log p(x|z) terms, Σ KL terms]."""
         assert self.loss is not None
-        (x, eps), model, objective, xp = inputs, self.model, self.objective, backend.xp()
+        (x, eps), objective = inputs, self.objective
         self.zero_unwritten_gradients()
-        h = self.trunk.forward(x)
-        raw, (low, high) = self.logvar.forward(h), LOGVAR_RANGE
-        inside = (raw > low) & (raw < high)
-        mu, logvar = self.mu.forward(h), xp.clip(raw, low, high)
-        z, _, sigma = model.reparameterize(mu, logvar, eps)
+        mu, logvar, z = self._sample(x, eps)
         reconstruction = self.loss.forward(self.decoder.forward(z), x, rows)
-        var = xp.exp(logvar)
+        var = backend.xp().exp(logvar)
         kl = (-0.5 * (1 + logvar - mu * mu - var)).sum()                          # −½ Σ (1 + log σ² − μ² − σ²)
-        dz = self.decoder.backward(self.loss.backward())
         scale = reduction_scale((rows, *mu.shape[1:]), objective.kl_loss.reduction) * objective.current_beta
-        dmu = dz + mu * scale                                                    # + β ∂KL/∂μ
-        dlogvar = (dz * eps * (0.5 * sigma) + (var - 1) * (0.5 * scale)) * inside   # + β ∂KL/∂log σ², clamped
-        self.trunk.backward(self.mu.backward(dmu) + self.logvar.backward(dlogvar))  # type: ignore[operator]
+        self._backward_through(self.loss.backward(), mu * scale, (var - 1) * (0.5 * scale))   # β ∂KL/∂μ, ∂/∂log σ²
         return [reconstruction, kl]
 
     def join(self, first: list[Array], second: list[Array], x: Array) -> Array:

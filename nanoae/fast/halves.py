@@ -36,6 +36,7 @@ half, with products on one thread) and ``join`` (``engine.py``).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -106,8 +107,5 @@ def reduced(total: Any, shape: tuple[int, ...], reduction: str) -> Any:
     """The loss from the sum of its terms over a batch shaped ``shape``: the mean over every number,
     over the rows (``batchmean``), or the sum itself."""
     if reduction == "mean":
-        count = 1
-        for size in shape:
-            count *= size
-        return total / count
+        return total / math.prod(shape)
     return total / shape[0] if reduction == "batchmean" else total

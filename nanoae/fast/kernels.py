@@ -184,8 +184,7 @@ class ReshapeKernel:
         return []
 
     def forward(self, x: Array) -> Array:
-        if isinstance(self.layer, Unflatten) and (x.ndim != 2 or x.shape[1] != _size(self.tail)):
-            raise ValueError(f"{self.layer!r}: expected x of shape (batch, {_size(self.tail)}), got {tuple(x.shape)}")
+        self.layer._check_input(x)                                       # the layer's checks, no cache
         self.input_shape = x.shape
         return x.reshape(x.shape[0], *self.tail)
 
@@ -276,13 +275,6 @@ def own_code_only(kernel: Kernel) -> bool:
     if isinstance(kernel, SequentialKernel):
         return all(own_code_only(part) for part in kernel.kernels)
     return not isinstance(kernel, LayerKernel)
-
-
-def _size(shape: tuple[int, ...]) -> int:
-    count = 1
-    for n in shape:
-        count *= n
-    return count
 
 
 def _dense(layer: Layer | None) -> TypeGuard[Linear | TiedLinear]:

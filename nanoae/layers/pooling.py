@@ -54,8 +54,11 @@ class MaxPool2d(Layer):
 class Flatten(Layer):
     """(N, …) → (N, D): every axis after the batch's in one, e.g. (N, C, H, W) → (N, C·H·W)."""
 
-    def forward(self, x: Array) -> Array:
+    def _check_input(self, x: Array) -> None:
         backend.check_array(x, self, "forward")
+
+    def forward(self, x: Array) -> Array:
+        self._check_input(x)
         self.cache = x.shape
         return x.reshape(x.shape[0], -1)
 
@@ -75,10 +78,13 @@ class Unflatten(Layer):
         super().__init__()
         self.shape = tuple(int(n) for n in shape)
 
-    def forward(self, x: Array) -> Array:
+    def _check_input(self, x: Array) -> None:
         backend.check_array(x, self, "forward")
         if x.ndim != 2 or x.shape[1] != _size(self.shape):
             raise ValueError(f"{self!r}: expected x of shape (batch, {_size(self.shape)}), got {tuple(x.shape)}")
+
+    def forward(self, x: Array) -> Array:
+        self._check_input(x)
         self.cache = x.shape
         return x.reshape(x.shape[0], *self.shape)
 
