@@ -245,3 +245,77 @@ def test_the_halves_benchmark_times_both_ways_and_says_when_there_are_none():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "halves.py"), "--models", "resnet"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "unknown model" in out.stderr
+
+
+def _adam_from_zero(form, steps: int, beta1: float = 0.9, beta2: float = 0.999):
+    """θ, m, v after ``steps`` Adam steps of ``form`` (updates.adam's signature), float64, from m = v = 0."""
+    import numpy as np
+    rng = np.random.default_rng(7)
+    theta, m, v, scratch = rng.standard_normal(1000), np.zeros(1000), np.zeros(1000), np.empty(1000)
+    for t in range(1, steps + 1):
+        grad = rng.standard_normal(1000) * rng.choice([1e-3, 1.0, 30.0], 1000)
+        form(theta, grad, m, v, scratch, 1e-2, beta1, beta2, 1e-8, t, t % 8 == 0)
+    return theta, m, v
+
+
+def test_the_update_forms_with_fewer_passes_take_adams_step():
+    """`benchmarks/update_forms.py` times two experimental forms of Adam's update; their times mean something
+    only if they compute Adam's step: θ after 20 steps against the engine's kernel (float64), and the
+    rescaled form's moments against m/(1−β1) and v/(1−β2)."""
+    import numpy as np
+
+    from nanoae.fast import updates
+    forms = benchmark_scripts.load("update_forms")
+    theta, m, v = _adam_from_zero(updates.adam, 20)
+    theta12, m12, v12 = _adam_from_zero(forms.adam_12_passes, 20)
+    theta10, m10, v10 = _adam_from_zero(forms.adam_10_passes, 20)
+    start, _, _ = _adam_from_zero(updates.adam, 0)
+    moved = np.abs(theta - start).max()
+    assert moved > 0.1                                                  # 20 steps of 1e-2 moved θ
+    np.testing.assert_allclose(theta12, theta, rtol=0, atol=1e-12 * moved)
+    np.testing.assert_allclose(theta10, theta, rtol=0, atol=1e-12 * moved)
+    assert np.array_equal(m12, m) and np.array_equal(v12, v)          # the same moments, bit for bit
+    np.testing.assert_allclose(m10 * (1 - 0.9), m, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(v10 * (1 - 0.999), v, rtol=1e-12, atol=1e-300)
+
+
+def test_the_update_forms_benchmark_times_each_form():
+    """`benchmarks/update_forms.py` end to end, one step per form, one repeat (no timing assertions);
+    an unknown form is refused."""
+    import subprocess
+    import sys
+    _needs_fashion_mnist()
+    forms = "engine,threads 2^18,10 passes" + (",torch-fused" if importlib.util.find_spec("torch") else "")
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "update_forms.py"), "--models", "lecture",
+                          "--steps", "2", "--repeats", "1", "--forms", forms],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = [line.split("|") for line in out.stdout.splitlines() if line.startswith("| lecture | 128 |")]
+    assert [row[3].strip() for row in rows] == forms.split(",")
+    assert all(0 < float(row[4]) < float(row[5]) for row in rows)      # the update is part of the step
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "update_forms.py"), "--forms", "engine,fused"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "unknown form(s) fused" in out.stderr
+
+
+def test_the_conv_tries_benchmark_times_each_form_and_checks_its_bits():
+    """`benchmarks/conv_tries.py` end to end, two timed steps a form, one repeat (no timing assertions):
+    the threaded copies train to the engine's bits (the same copies, each sum in the same order); the
+    halves do not (each sum over the batch is two half-sums); the transposed product's bits depend on
+    OpenBLAS's kernels, so only its row is asked for."""
+    import subprocess
+    import sys
+    _needs_fashion_mnist()
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "NANOAE_THREADS": "2"}
+    forms = "engine,threaded copies,transposed ∂L/∂W,halves"
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "conv_tries.py"), "--steps", "2",
+                          "--repeats", "1", "--forms", forms], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    rows = {line.split("|")[1].strip(): line for line in out.stdout.splitlines() if "| 128 |" in line}
+    assert list(rows) == forms.split(",")
+    assert rows["threaded copies"].endswith("| yes, bit for bit |")
+    assert rows["halves"].endswith("| no |")
+    assert rows["engine"].endswith("| 1.00× | – |")
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "conv_tries.py"), "--forms", "im2col"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "unknown form(s) im2col" in out.stderr
