@@ -8,23 +8,26 @@ at batch 128; the step profile (``step_profile.py``) puts the gap in the
 backward, and ``conv_profile.py`` shows a third of a convolution's time in the
 im2col/col2im copies, which NumPy runs on one core.  This times the engine's
 whole step (``forward_backward`` then ``update``, Fashion-MNIST float32 batches
-in ``step_profile``'s order, after a warm-up) as it ships and with each change
-tried, each in its own process with nanoae's OpenBLAS setting, alternating:
+in ``step_profile``'s order, after a warm-up) with the batch whole, as the engine
+ran it at 128 rows until the evening of 2026-12-05, with each change tried, and as
+it ships, each in its own process with nanoae's OpenBLAS setting, alternating:
 
-    engine               the engine as it ships (the batch whole: under ``halves.MIN_ROWS``)
-    threaded copies      im2col and col2im cut by channel into two threads    (the same bits)
-    transposed ∂L/∂W     each convolution's ∂L/∂W₂ = doutᵀ X made as its transpose, Xᵀ dout
-                         (C·k² × F, OpenBLAS splitting the longer side between its threads),
-                         then copied transposed into g
-                         (the same bits where OpenBLAS sums each entry in the same order)
-    halves               the batch cut in two halves, one per core, from 128 rows
-                         (``halves.py``; other last bits: each sum over the batch is two half-sums)
-    halves + transposed ∂L/∂W   both
+    whole                the batch never cut in halves: the reference's bits
+    whole + threaded copies    im2col and col2im cut by channel into two threads
+                               (the same bits)
+    whole + transposed ∂L/∂W   each convolution's ∂L/∂W₂ = doutᵀ X made as its transpose,
+                         Xᵀ dout (C·k² × F, OpenBLAS splitting the longer side between its
+                         threads), then copied transposed into g (the same bits where OpenBLAS
+                         sums each entry in the same order)
+    engine               as it ships: the batch cut in two halves, one per core, from
+                         ``halves.MIN_ROWS_CONV`` = 128 rows (other last bits: each sum over
+                         the batch is two half-sums)
+    engine + transposed ∂L/∂W  both
 
 and PyTorch's step (forward, backward, ``optimizer.step()``) with its default and
 its fused Adam.  Step time in ms, the median over repeats of the median step;
-"θ as the engine's" says whether θ after the run is bit for bit the shipped
-engine's (for the forms that claim the same bits).
+"θ as the whole batch's" says whether θ after the run is bit for bit the whole
+batch's (the reference's bits).
 """
 from __future__ import annotations
 
@@ -41,8 +44,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-FORMS = ("engine", "threaded copies", "transposed ∂L/∂W", "halves", "halves + transposed ∂L/∂W", "torch",
-         "torch-fused")
+FORMS = ("whole", "whole + threaded copies", "whole + transposed ∂L/∂W", "engine", "engine + transposed ∂L/∂W",
+         "torch", "torch-fused")
 WARMUP = 20
 
 
@@ -99,12 +102,12 @@ def use_form(form: str) -> None:
     if " + " in form:
         for part in form.split(" + "):
             use_form(part)
+    elif form == "whole":
+        halves.MIN_ROWS_CONV = sys.maxsize
     elif form == "threaded copies":
         convolutions._im2col_into, convolutions._col2im_into = im2col_threaded, col2im_threaded
     elif form == "transposed ∂L/∂W":
         convolutions._ConvKernel._weight_grad = weight_grad_transposed
-    elif form == "halves":
-        halves.MIN_ROWS = 128
     elif form != "engine":
         raise ValueError(f"unknown form {form!r}; the forms: {', '.join(FORMS)}")
 
@@ -159,10 +162,10 @@ def measure(batch: int, steps: int, repeats: int, forms=FORMS) -> list[dict]:
     for repeat in range(repeats):
         for form in forms[repeat % len(forms):] + forms[:repeat % len(forms)]:
             runs[form].append(run_in_process({"form": form, "batch": batch, "steps": steps}))
-    reference = {r["theta"] for r in runs.get("engine", [])}
+    reference = {r["theta"] for r in runs.get("whole", [])}
     rows = []
     for form in forms:
-        same = None if form.startswith("torch") or form == "engine" or not reference else \
+        same = None if form.startswith("torch") or form == "whole" or not reference else \
             {r["theta"] for r in runs[form]} == reference
         rows.append({"form": form, "batch": batch, "step": statistics.median(r["step"] for r in runs[form]),
                      "same_theta": same})
@@ -170,10 +173,10 @@ def measure(batch: int, steps: int, repeats: int, forms=FORMS) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    engine = next((row["step"] for row in rows if row["form"] == "engine"), None)
-    lines = ["| form | batch | step (ms) | engine ÷ form | θ as the engine's |", "|---|---:|---:|---:|---|"]
+    whole = next((row["step"] for row in rows if row["form"] == "whole"), None)
+    lines = ["| form | batch | step (ms) | whole ÷ form | θ as the whole batch's |", "|---|---:|---:|---:|---|"]
     for row in rows:
-        ratio = f"{engine / row['step']:.2f}×" if engine else "–"
+        ratio = f"{whole / row['step']:.2f}×" if whole else "–"
         same = {None: "–", True: "yes, bit for bit", False: "no"}[row["same_theta"]]
         lines.append(f"| {row['form']} | {row['batch']} | {row['step']:.2f} | {ratio} | {same} |")
     return "\n".join(lines)

@@ -5,12 +5,12 @@
 
 For each model and batch size: one engine (``nanoae.fast.compile``, Adam, float32, random
 images in [0, 1]), its training step — ``forward_backward`` then ``update`` — timed
-``--steps`` times with the halves off (``halves.MIN_ROWS`` above the batch) and on
-(``MIN_ROWS`` = 2), after 5 untimed steps each; the two alternate over ``--rounds``
+``--steps`` times with the halves off (``halves.MIN_ROWS`` and ``MIN_ROWS_CONV`` above the
+batch) and on (both 2), after 5 untimed steps each; the two alternate over ``--rounds``
 rounds, the order flipped every other round.  The table gives the median step of each
 round's median, in ms, and their ratio (whole ÷ halves: above 1 the halves are faster).
 The process sets ``OPENBLAS_THREAD_TIMEOUT=22`` before NumPy starts, as the command line
-does (``nanoae/fast/blas.py``).  This is how ``halves.MIN_ROWS`` was chosen.
+does (``nanoae/fast/blas.py``).  This is how ``halves.MIN_ROWS`` and ``MIN_ROWS_CONV`` were chosen.
 """
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ def step_times(model_name: str, batch_sizes: list[int], steps: int, rounds: int)
         found: dict = {"whole": [], "halves": []}
         for round_ in range(rounds):
             for mode in ("whole", "halves") if round_ % 2 == 0 else ("halves", "whole"):
-                halves.MIN_ROWS = 10 ** 9 if mode == "whole" else 2
+                halves.MIN_ROWS = halves.MIN_ROWS_CONV = 10 ** 9 if mode == "whole" else 2
                 median_step(x, 5)
                 found[mode].append(median_step(x, steps))
-        used = engine.halves is not None and engine.halves.wanted(x)            # MIN_ROWS is 2 here
+        used = engine.halves is not None and engine.halves.wanted(x)            # both thresholds 2 here
         whole, cut = float(np.median(found["whole"])), float(np.median(found["halves"]))
         rows.append({"model": model_name, "batch": batch, "whole_ms": whole, "halves_ms": cut,
                      "ratio": whole / cut, "halves_used": used})

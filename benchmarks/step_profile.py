@@ -16,7 +16,7 @@ phase of ``steps`` steps after a warm-up, the loop ``fit`` runs:
     update     optimizer.step() (the fast engine: its update over θ)
 
 (``nanoae`` is the fast engine, ``fit(engine="fast")``, its plan's phases timed apart —
-but where it cuts the batch in two halves, one per core (256 rows or more,
+but where it cuts the batch in two halves, one per core (256 rows or more, 128 for conv,
 ``nanoae/fast/halves.py``), each half's forward and backward run together, so
 that row's forward is the two, its zero-grad inside them, and its backward says
 "with forward"; ``nanoae-ref`` the reference path, ``fit``'s default, with the

@@ -7,8 +7,8 @@ held to 1e-6 (float32) and 1e-13 (float64) of its largest entry; θ and the loss
 Adam to 2e-6 and 1e-13 of the largest — measured (2026-12-05, the ten cases below, 9-row batches) at
 most 1.4e-7 / 3.1e-16 for g, 2.4e-7 / 6.0e-16 for θ and 2.5e-7 / 4.8e-16 for the losses: the float32
 bounds sit several times above what was seen, the float64 ones a hundred times (as in test_engine.py).  A
-batch under ``MIN_ROWS`` is not cut, and keeps the reference's bits (``tests/test_engine.py``).
-The halves are switched on for these small batches by lowering ``MIN_ROWS``.
+batch under ``MIN_ROWS`` (``MIN_ROWS_CONV`` with a convolution) is not cut, and keeps the reference's bits
+(``tests/test_engine.py``).  The halves are switched on for these small batches by lowering both.
 """
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ class Doubled(Layer):
 def cut_small_batches(monkeypatch):
     """Halves for batches of 2 rows and more, on two threads whatever this machine's core count."""
     monkeypatch.setattr(halves, "MIN_ROWS", 2)
+    monkeypatch.setattr(halves, "MIN_ROWS_CONV", 2)
     monkeypatch.setenv("NANOAE_THREADS", "2")
     if blas.threads() is None:
         pytest.skip("NumPy's BLAS here is not an OpenBLAS whose threads nanoae can set: no halves")
@@ -183,7 +184,9 @@ def test_no_halves_on_another_backend_or_one_core_or_a_small_batch(monkeypatch, 
 
 def test_the_default_batch_sizes_stay_whole():
     """fit's, the command line's and the documented runs' batch sizes (64–128) are below the threshold, so
-    those runs keep the reference's bits and the numbers documented from them stay what nanoae computes."""
+    those runs keep the reference's bits and the numbers documented from them stay what nanoae computes;
+    a model with a convolution is cut from 128 rows, above the command line's batch (64, as the documented
+    conv runs': benchmarks/conv_vs_dense.py)."""
     import inspect
 
     from nanoae.runs.autoencoder import TrainConfig
@@ -194,6 +197,28 @@ def test_the_default_batch_sizes_stay_whole():
     defaults = [inspect.signature(fit).parameters["batch_size"].default, TrainConfig().batch_size,
                 VAEConfig().batch_size, pretrain.batch_size, pretrain.adam_batch_size]
     assert max(defaults) < halves.MIN_ROWS, defaults
+    assert TrainConfig().batch_size < halves.MIN_ROWS_CONV <= halves.MIN_ROWS
+
+
+def test_a_model_with_a_convolution_is_cut_from_fewer_rows(monkeypatch):
+    """The thresholds as shipped: a conv autoencoder's batch is cut from MIN_ROWS_CONV rows, a dense one's
+    and a VAE's from MIN_ROWS."""
+    monkeypatch.setenv("NANOAE_THREADS", "2")
+    if blas.threads() is None:
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS whose threads nanoae can set: no halves")
+    if blas.threads() < 2:
+        monkeypatch.setattr(blas, "threads", lambda: 2)
+    conv_rows, dense_rows = halves.MIN_ROWS_CONV, halves.MIN_ROWS
+    assert conv_rows < dense_rows
+    with backend.using("numpy", dtype="float32", seed=0):
+        for model, objective, rows in [(conv_autoencoder(2, (2, 3)), Reconstruction(MSELoss()), conv_rows),
+                                       (dense_autoencoder([784, 8, 3]), Reconstruction(MSELoss()), dense_rows),
+                                       (dense_vae([784, 10, 3]), ELBO(), dense_rows)]:
+            compiled = fast.compile(model, objective, Adam(model))
+            assert halves.min_rows(compiled.halves.first) == rows
+            assert not compiled.halves.wanted(np.zeros((rows - 1, 784), np.float32))
+            assert compiled.halves.wanted(np.zeros((rows, 784), np.float32))
+            assert compiled.halves.wanted(np.zeros((conv_rows, 784), np.float32)) == (rows == conv_rows)
 
 
 def test_openblas_is_found_where_numpy_uses_it():
@@ -237,7 +262,8 @@ def test_a_planted_slip_in_the_halves_fails_the_comparison(cut_small_batches, mo
     module = {"halves": halves, "losses": losses_module, "engine": engine_module}[module_name]
     slipped = planted(module, old, new)
     if module_name == "halves":
-        monkeypatch.setattr(slipped, "MIN_ROWS", 2)                  # the copy reads its own threshold
+        monkeypatch.setattr(slipped, "MIN_ROWS", 2)                  # the copy reads its own thresholds
+        monkeypatch.setattr(slipped, "MIN_ROWS_CONV", 2)
         monkeypatch.setattr(halves, "Halves", slipped.Halves)
         monkeypatch.setattr(halves, "reduced", slipped.reduced)
     elif module_name == "losses":

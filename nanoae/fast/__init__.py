@@ -11,8 +11,9 @@ holds the two equal::
     python -m nanoae train ...                      # the command line trains with it by default
 
     engine.py       compile(model, objective, optimizer): the step, a plan per kind of model
-    halves.py       a batch of 256 rows or more cut in two, one half per core (autoencoders,
-                    the Bernoulli VAE; two half-sums: the reference's g to rounding)
+    halves.py       a batch of 256 rows or more (128 with a convolution) cut in two, one half
+                    per core (autoencoders, the Bernoulli VAE; two half-sums: the reference's g
+                    to rounding)
     kernels.py      layers as kernels: Linear + activation in one buffer, buffers allocated once,
                     ∂L/∂W written straight into g, other layers by their own code
     losses.py       the loss and its gradient into buffers, fused with the output sigmoid's

@@ -19,7 +19,8 @@ reduced as the loss says.
 What changes is where the rounding falls: each sum over the rows (in ∂L/∂W = doutᵀ x, in
 ∂L/∂b = Σ dout, in the loss) is made as two half-sums added, so g and L differ from the
 reference's in the last bits — ``tests/test_halves.py`` holds them to a stated tolerance.
-A batch under ``MIN_ROWS`` rows runs whole, and trains to the reference's bits as before.
+A batch under ``MIN_ROWS`` rows (``MIN_ROWS_CONV`` for a model with a convolution) runs whole,
+and trains to the reference's bits as before.
 
 When it is used: an autoencoder — dense or convolutional — under ``Reconstruction``
 with a loss the engine knows, without the sparse or contractive penalty (weight decay,
@@ -31,7 +32,7 @@ is drawn for the whole batch before the cut, from the same generator in the same
 as the reference.  On NumPy, with OpenBLAS found
 (``blas.threads``) and using at least two threads, at least two cores for nanoae
 (``threads.cpu_threads``: ``NANOAE_THREADS=1`` turns the halves off), and a batch of at
-least ``MIN_ROWS`` rows.  Each plan says how: ``whole_batch_inputs``, ``data_step`` (one
+least ``min_rows(plan)`` rows.  Each plan says how: ``whole_batch_inputs``, ``data_step`` (one
 half, with products on one thread) and ``join`` (``engine.py``).
 """
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from nanoae import backend
 from nanoae.backend import Array
-from nanoae.fast import blas, kernels, threads
+from nanoae.fast import blas, convolutions, kernels, threads
 from nanoae.fast.kernels import Gradients
 
 if TYPE_CHECKING:                                    # engine.py imports this module
@@ -54,6 +55,22 @@ MIN_ROWS = 256      # rows a batch needs to be cut.  Measured (``python benchmar
                     # 1.13×, 1.13×, 1.05×; VAE 0.94×, 1.00×, 1.10×, 1.06×; conv 1.14×, 1.39×, 1.39×, 1.42×.
                     # At 128 rows each half's operations are mostly too short for two threads to pay.  Every
                     # default and documented batch size (64–128) stays below it, and so on the reference's bits.
+MIN_ROWS_CONV = 128  # the same for a model with a convolution, whose im2col copies and col2im sums (a third of a
+                    # layer's time, on one core) make the halves pay from 128 rows: 1.14× above, and 1.19× in the
+                    # whole training step (``python benchmarks/conv_tries.py``, 2026-12-05 17:19).  The command
+                    # line's batch (64) and the documented conv runs' (64) stay below it; ``fit(engine="fast")``'s
+                    # default 128 is cut, to within tests/test_halves.py's tolerance of the reference.
+
+
+def min_rows(plan: AutoencoderPlan | VAEPlan) -> int:
+    """The rows a batch of ``plan`` needs to be cut: ``MIN_ROWS_CONV`` with a convolution in it, else ``MIN_ROWS``."""
+    return MIN_ROWS_CONV if any(_has_convolution(part) for part in plan.parts) else MIN_ROWS
+
+
+def _has_convolution(kernel: Any) -> bool:
+    if isinstance(kernel, kernels.SequentialKernel):
+        return any(_has_convolution(part) for part in kernel.kernels)
+    return isinstance(kernel, (convolutions.Conv2dKernel, convolutions.ConvTranspose2dKernel))
 
 
 def possible(plan: AutoencoderPlan | VAEPlan) -> bool:
@@ -80,7 +97,7 @@ class Halves:
 
     def wanted(self, x: Array) -> bool:
         """Whether this batch is cut: enough rows, two cores, OpenBLAS found and threaded."""
-        if len(x) < MIN_ROWS or threads.cpu_threads() < 2:
+        if len(x) < min_rows(self.first) or threads.cpu_threads() < 2:
             return False
         blas_threads = blas.threads()
         return blas_threads is not None and blas_threads >= 2
