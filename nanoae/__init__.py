@@ -19,15 +19,17 @@ The package, floor by floor; each imports only from the floors above it::
                          the model file, a model's size checked before it is built
     training             fit (the loop a student reads), the objectives (reconstruction, ELBO, penalties),
                          checkpoints, progress
-    fast                 the fast ENGINE, above all of the above: compiles a model, its objective and its
-                         optimizer into one training step (fused across layers, buffers allocated once, one
-                         update over θ); fit(engine="fast") and the command line use it; nothing below imports it
     evaluation           metrics, PCA, the VAE's log-likelihood estimate, the walk through the network;
                          the scikit-learn estimator base (scikit-learn optional)
     plots                figures (matplotlib)
     interop              the bridge to PyTorch: to_torch, from_torch (PyTorch optional)
+    fast                 the fast ENGINE, built on all of the maths above: compiles a model, its objective and
+                         its optimizer into one training step (fused across layers, buffers allocated once,
+                         one update over θ); fit(engine="fast") and the command line use it; nothing above
+                         imports it (but fit's compile_step, inside the function: the reference never loads it)
     rbm                  restricted Boltzmann machines, contrastive divergence, greedy pretraining and
-                         unrolling into a deep autoencoder (Hinton & Salakhutdinov 2006)
+                         unrolling into a deep autoencoder (Hinton & Salakhutdinov 2006): maths that uses
+                         training's progress and checkpoints, on the engine's floor, importing nothing from it
     runs                 a run from a configuration to a run folder (locked for that run alone): the
                          autoencoder and VAE recipes, the 2006 pretraining experiment
     apps                 denoising, dimensionality reduction, anomaly detection

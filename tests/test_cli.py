@@ -269,3 +269,28 @@ def test_train_the_conv_autoencoder_with_figures(tmp_path_factory):
     assert (config["arch"], config["channels"], config["lr"]) == ("conv", [4, 8], 5e-4)
     refused = run("train", "--arch", "conv", "--tied")
     assert refused.returncode == 2 and "apply to the dense one" in refused.stderr
+
+
+@pytest.mark.parametrize("options, engine", [([], "fast"), (["--engine", "reference"], "reference"),
+                                             (["--engine", "fast"], "fast")])
+def test_train_says_its_engine_on_the_first_line_and_trains_with_it(tmp_path, monkeypatch, capsys, options, engine):
+    """The command line trains with the fast engine unless told otherwise, says which on its first line, and
+    really uses it: the engine's compile is called exactly when the line says fast."""
+    from nanoae import cli, fast
+    compiled = []
+    real_compile = fast.compile
+    monkeypatch.setattr(fast, "compile", lambda *a: compiled.append(1) or real_compile(*a))
+    code = cli.main(["train", "--sizes", "784,16,2", "--epochs", "1", "--batch-size", "500", "--no-figures",
+                     "--seed", "0", "--out", str(tmp_path / "run"), *options])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines()[0] == cli.ENGINE_LINE[engine]
+    assert bool(compiled) == (engine == "fast")
+    config = json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]
+    assert config["engine"] == engine
+
+
+def test_the_engine_line_names_the_other_engine():
+    from nanoae import cli
+    assert cli.ENGINE_LINE["fast"].startswith("engine: fast") and "--engine reference" in cli.ENGINE_LINE["fast"]
+    assert cli.ENGINE_LINE["reference"].startswith("engine: reference") and "--engine fast" in \
+        cli.ENGINE_LINE["reference"]

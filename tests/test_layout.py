@@ -1,7 +1,7 @@
 """The package's layout shows its architecture, and the code keeps to it.
 
-Floors, top to bottom (``nanoae/__init__.py`` and the README's "How nanoae is built"
-draw them); a module may import from its own package and from floors above it, never
+Floors, top to bottom (``nanoae/__init__.py`` and the guide's "How nanoae is built",
+``docs/guide/how_nanoae_is_built.md``, draw them); a module may import from its own package and from floors above it, never
 from its own floor's other packages or from below.  Function-level imports are for
 optional dependencies only — and for the one ``DELIBERATE`` import listed below.
 """
@@ -22,8 +22,9 @@ FLOORS = [
     {"schema"},                           # what every saved JSON file may hold
     {"models"},
     {"training", "evaluation", "plots", "interop"},
-    {"fast"},                             # the engine, built on the maths (layers … training), which never import it
-    {"rbm"},
+    {"fast", "rbm"},                      # the engine, built on the maths (layers … training), which never import
+                                          # it; and the RBMs (maths that uses training's progress and
+                                          # checkpoints): one floor, so that neither imports the other
     {"runs"},
     {"apps"},
     {"web"},                             # the latent explorer page: models and data, for the CLI

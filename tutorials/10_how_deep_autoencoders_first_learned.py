@@ -356,8 +356,9 @@ for name, model in (("unrolled RBMs, before fine-tuning", unrolled), ("random we
 # %%
 RUN = OUT / "10_pretrain_run"
 shutil.rmtree(RUN, ignore_errors=True)                 # this tutorial's own results from an earlier run
-config = (PretrainConfig(sizes=[784, 32, 8], rbm_epochs=1, epochs=1) if FAST
-          else PretrainConfig(rbm_epochs=20, epochs=20))
+config = (PretrainConfig(sizes=[784, 32, 8], rbm_epochs=1, epochs=1, engine="fast") if FAST
+          else PretrainConfig(rbm_epochs=20, epochs=20,
+                              engine="fast"))   # fine-tuning three deep networks for 20 epochs: the fast engine
 table = run_pretraining(config, RUN, figures=True, progress=False)
 print(markdown(table))
 for name in table.get("figures", []):
