@@ -13,8 +13,8 @@ reports progress.  ``engine="reference"`` (the default) runs exactly those four
 lines, through the layers' own code — what you step into in a debugger.
 ``engine="fast"`` runs the same step compiled by ``nanoae.fast.compile``
 (fused across layers, buffers allocated once, one update over all of θ): the
-same arithmetic to rounding, on the same arrays, 1.0–1.25× the reference's
-samples/s (``benchmarks/RESULTS.md``).  Same seed, same backend, same data ⇒ the same
+same arithmetic to rounding, on the same arrays, 1.1–1.9× the reference's
+samples/s (the suite of 2026-12-05 in ``benchmarks/RESULTS.md``).  Same seed, same backend, same data ⇒ the same
 losses, bit for bit, on NumPy.  With ``checkpoint=path`` it saves a checkpoint
 every ``checkpoint_every`` epochs (and after the last); ``resume=path`` carries
 on from one, and the resumed run reproduces the uninterrupted one bit for bit.
