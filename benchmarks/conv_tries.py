@@ -35,7 +35,6 @@ import argparse
 import hashlib
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -147,14 +146,8 @@ def worker(spec: dict) -> dict:
 
 
 def run_in_process(spec: dict) -> dict:
-    from nanoae.fast import blas
-    from throughput import worker_result
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-                          capture_output=True, text=True, env=blas.environment())
-    result = worker_result(done.stdout)
-    if result is None:
-        raise RuntimeError(f"{spec}: the worker failed:\n{done.stderr[-2000:]}")
-    return result
+    from throughput import run_worker
+    return run_worker(__file__, spec)
 
 
 def measure(batch: int, steps: int, repeats: int, forms=FORMS) -> list[dict]:
@@ -193,10 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
         return 0
-    forms = tuple(args.forms.split(","))
-    unknown = [form for form in forms if form not in FORMS]
-    if unknown:
-        parser.error(f"unknown form(s) {', '.join(unknown)}; the forms: {', '.join(FORMS)}")
+    from throughput import chosen
+    forms = chosen(parser, args.forms, FORMS, "form")
     print(table(measure(args.batch, args.steps, args.repeats, forms)))
     return 0
 

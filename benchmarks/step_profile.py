@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -185,14 +184,8 @@ def worker(spec: dict) -> dict:
 
 
 def run_in_process(spec: dict) -> dict:
-    from nanoae.fast import blas
-    from throughput import worker_result
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-                          capture_output=True, text=True, env=blas.environment())
-    result = worker_result(done.stdout)
-    if result is None:
-        raise RuntimeError(f"{spec}: the worker failed:\n{done.stderr[-2000:]}")
-    return result
+    from throughput import run_worker
+    return run_worker(__file__, spec)
 
 
 def profile(models, batch_sizes, steps: int, repeats: int, layers: bool, engines=ENGINES) -> list:

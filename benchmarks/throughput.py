@@ -86,6 +86,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
 
@@ -500,6 +501,28 @@ def worker_result(stdout: str) -> dict | None:
     or None when it printed none."""
     lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
     return json.loads(lines[-1][len("RESULT "):]) if lines else None
+
+
+def run_worker(script: str | Path, spec: dict) -> dict:
+    """``python script --worker spec`` in a fresh process with nanoae's OpenBLAS setting: the result it
+    printed (``worker_result``), or RuntimeError with the end of its stderr (step_profile.py,
+    update_forms.py and conv_tries.py run their workers so)."""
+    from nanoae.fast import blas
+    done = subprocess.run([sys.executable, str(Path(script).resolve()), "--worker", json.dumps(spec)],
+                          capture_output=True, text=True, env=blas.environment())
+    result = worker_result(done.stdout)
+    if result is None:
+        raise RuntimeError(f"{spec}: the worker failed:\n{done.stderr[-2000:]}")
+    return result
+
+
+def chosen(parser: argparse.ArgumentParser, text: str, known: Sequence[str], what: str) -> tuple[str, ...]:
+    """The comma-separated ``text`` as a tuple, each item one of ``known``; else the parser's error (exit 2)."""
+    items = tuple(text.split(","))
+    unknown = [item for item in items if item not in known]
+    if unknown:
+        parser.error(f"unknown {what}(s) {', '.join(unknown)}; the {what}s: {', '.join(known)}")
+    return items
 
 
 def run_spec(spec: dict) -> dict:

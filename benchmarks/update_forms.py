@@ -38,7 +38,6 @@ import argparse
 import json
 import math
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -118,14 +117,8 @@ def worker(spec: dict) -> dict:
 
 
 def run_in_process(spec: dict) -> dict:
-    from nanoae.fast import blas
-    from throughput import worker_result
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-                          capture_output=True, text=True, env=blas.environment())
-    result = worker_result(done.stdout)
-    if result is None:
-        raise RuntimeError(f"{spec}: the worker failed:\n{done.stderr[-2000:]}")
-    return result
+    from throughput import run_worker
+    return run_worker(__file__, spec)
 
 
 def measure(models: list[str], batch: int, steps: int, repeats: int, forms=FORMS) -> list[dict]:
@@ -161,11 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
         return 0
-    forms = tuple(args.forms.split(","))
-    unknown = [form for form in forms if form not in FORMS]
-    if unknown:
-        parser.error(f"unknown form(s) {', '.join(unknown)}; the forms: {', '.join(FORMS)}")
-    print(table(measure(args.models.split(","), args.batch, args.steps, args.repeats, forms)))
+    from throughput import MODELS, chosen
+    models, forms = chosen(parser, args.models, MODELS, "model"), chosen(parser, args.forms, FORMS, "form")
+    print(table(measure(list(models), args.batch, args.steps, args.repeats, forms)))
     return 0
 
 
