@@ -12,7 +12,8 @@ in ``step_profile``'s order, after a warm-up) with the batch whole, as the engin
 ran it at 128 rows until the evening of 2026-12-05, with each change tried, and as
 it ships, each in its own process with nanoae's OpenBLAS setting, alternating:
 
-    whole                the batch never cut in halves: the reference's bits
+    whole                the batch never cut in halves: the engine's bits before the halves,
+                         those the documented conv runs were made with
     whole + threaded copies    im2col and col2im cut by channel into two threads
                                (the same bits)
     whole + transposed ∂L/∂W   each convolution's ∂L/∂W₂ = doutᵀ X made as its transpose,
@@ -27,7 +28,7 @@ it ships, each in its own process with nanoae's OpenBLAS setting, alternating:
 and PyTorch's step (forward, backward, ``optimizer.step()``) with its default and
 its fused Adam.  Step time in ms, the median over repeats of the median step;
 "θ as the whole batch's" says whether θ after the run is bit for bit the whole
-batch's (the reference's bits).
+batch's.
 """
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ held to 1e-6 (float32) and 1e-13 (float64) of its largest entry; θ and the loss
 Adam to 2e-6 and 1e-13 of the largest — measured (2026-12-05, the ten cases below, 9-row batches) at
 most 1.4e-7 / 3.1e-16 for g, 2.4e-7 / 6.0e-16 for θ and 2.5e-7 / 4.8e-16 for the losses: the float32
 bounds sit several times above what was seen, the float64 ones a hundred times (as in test_engine.py).  A
-batch under ``MIN_ROWS`` (``MIN_ROWS_CONV`` with a convolution) is not cut, and keeps the reference's bits
-(``tests/test_engine.py``).  The halves are switched on for these small batches by lowering both.
+batch under ``MIN_ROWS`` (``MIN_ROWS_CONV`` with a convolution) is not cut, and keeps the engine's bits
+from before the halves (held to the reference by ``tests/test_engine.py``).  The halves are switched on for these small batches by lowering both.
 """
 from __future__ import annotations
 
@@ -184,7 +184,8 @@ def test_no_halves_on_another_backend_or_one_core_or_a_small_batch(monkeypatch, 
 
 def test_the_default_batch_sizes_stay_whole():
     """fit's, the command line's and the documented runs' batch sizes (64–128) are below the threshold, so
-    those runs keep the reference's bits and the numbers documented from them stay what nanoae computes;
+    those runs keep the bits they had before the halves and the numbers documented from them stay what
+    nanoae computes;
     a model with a convolution is cut from 128 rows, above the command line's batch (64, as the documented
     conv runs': benchmarks/conv_vs_dense.py)."""
     import inspect

@@ -20,7 +20,7 @@ What changes is where the rounding falls: each sum over the rows (in ∂L/∂W =
 ∂L/∂b = Σ dout, in the loss) is made as two half-sums added, so g and L differ from the
 reference's in the last bits — ``tests/test_halves.py`` holds them to a stated tolerance.
 A batch under ``MIN_ROWS`` rows (``MIN_ROWS_CONV`` for a model with a convolution) runs whole,
-and trains to the reference's bits as before.
+with the bits the engine gave it before the halves.
 
 When it is used: an autoencoder — dense or convolutional — under ``Reconstruction``
 with a loss the engine knows, without the sparse or contractive penalty (weight decay,
@@ -54,12 +54,14 @@ MIN_ROWS = 256      # rows a batch needs to be cut.  Measured (``python benchmar
                     # 512, 1024 rows: lecture network 0.86×, 1.04×, 1.18×, 1.29×; 784-1000-500-250-30 0.99×,
                     # 1.13×, 1.13×, 1.05×; VAE 0.94×, 1.00×, 1.10×, 1.06×; conv 1.14×, 1.39×, 1.39×, 1.42×.
                     # At 128 rows each half's operations are mostly too short for two threads to pay.  Every
-                    # default and documented batch size (64–128) stays below it, and so on the reference's bits.
+                    # default and documented batch size (64–128) stays below it, and so on the bits its
+                    # numbers were documented with.
 MIN_ROWS_CONV = 128  # the same for a model with a convolution, whose im2col copies and col2im sums (a third of a
-                    # layer's time, on one core) make the halves pay from 128 rows: 1.14× above, and 1.19× in the
-                    # whole training step (``python benchmarks/conv_tries.py``, 2026-12-05 17:19).  The command
-                    # line's batch (64) and the documented conv runs' (64) stay below it; ``fit(engine="fast")``'s
-                    # default 128 is cut, to within tests/test_halves.py's tolerance of the reference.
+                    # layer's time, on one core) make the halves pay from 128 rows: 1.14× above, and 1.15–1.19×
+                    # in the whole training step (``python benchmarks/conv_tries.py``, 2026-12-05 17:19, 17:30).
+                    # The command line's batch (64) and the documented conv runs' (64) stay below it;
+                    # ``fit(engine="fast")``'s default 128 is cut, to within tests/test_halves.py's tolerance of
+                    # the reference.
 
 
 def min_rows(plan: AutoencoderPlan | VAEPlan) -> int:
