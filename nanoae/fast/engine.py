@@ -207,8 +207,7 @@ class VAEPlan(_Plan):
         mu, logvar, z = self._sample(x, objective.eps)                          # ε from the same generator
         out = self.decoder.forward(z)
         if self.loss is not None:
-            if isinstance(model.likelihood, BernoulliLikelihood) and model.likelihood.strict:
-                model.likelihood.check_binary(x)
+            self._check_data(x)
             reconstruction = self.loss.forward(out, x)
         else:
             reconstruction = model.likelihood.forward(out, x)
@@ -220,6 +219,12 @@ class VAEPlan(_Plan):
         model, objective = self.model, self.objective
         dout = self.loss.backward() if self.loss is not None else model.likelihood.backward()
         self._backward_through(dout, *objective.kl_loss.backward(objective.current_beta))
+
+    def _check_data(self, x: Array) -> None:
+        """The strict Bernoulli likelihood's check that x is binary, which the engine's loss kernel skips."""
+        likelihood = self.model.likelihood
+        if isinstance(likelihood, BernoulliLikelihood) and likelihood.strict:
+            likelihood.check_binary(x)
 
     def _sample(self, x: Array, eps: Array | None) -> tuple[Array, Array, Array]:
         """(μ, log σ², z = μ + σ ⊙ ε): the trunk, the two heads, log σ² clamped (ε drawn where None)."""
@@ -243,15 +248,9 @@ class VAEPlan(_Plan):
 
     def whole_batch_inputs(self, x: Array) -> list[Array]:
         """[x, ε]: the data checked and ε drawn for the whole batch, as the reference does."""
-        model, eps = self.model, self.objective.eps
-        if isinstance(model.likelihood, BernoulliLikelihood) and model.likelihood.strict:
-            model.likelihood.check_binary(x)
-        shape = (len(x), model.latent_size)
-        if eps is None:
-            eps = backend.randn(*shape).astype(model.theta.dtype)                  # as ``VAE.reparameterize``
-        elif tuple(eps.shape) != shape:
-            raise ValueError(f"eps must have the latent shape {shape}, got {tuple(eps.shape)}")
-        return [x, eps]
+        self._check_data(x)
+        model = self.model
+        return [x, model.noise((len(x), model.latent_size), model.theta.dtype, self.objective.eps)]   # as it samples
 
     def data_step(self, inputs: list[Array], rows: int) -> list[Array]:
         """Forward and backward for part of a batch of ``rows`` rows: [Σ −log p(x|z) terms, Σ KL terms]."""
@@ -292,9 +291,6 @@ class ObjectivePlan(_Plan):
 def _dense_kernels(part: Kernel) -> list[kernels.DenseKernel | convolutions.Conv2dKernel
                                          | convolutions.ConvTranspose2dKernel]:
     """The kernels that can write their weights' gradients outright: dense layers and convolutions."""
-    if isinstance(part, (kernels.DenseKernel, convolutions.Conv2dKernel, convolutions.ConvTranspose2dKernel)):
-        return [part]
-    if isinstance(part, kernels.SequentialKernel):
-        return [k for kernel in part.kernels for k in _dense_kernels(kernel)]
-    return []
+    writers = (kernels.DenseKernel, convolutions.Conv2dKernel, convolutions.ConvTranspose2dKernel)
+    return [leaf for leaf in kernels.leaves(part) if isinstance(leaf, writers)]
 

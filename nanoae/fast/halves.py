@@ -66,13 +66,9 @@ MIN_ROWS_CONV = 128  # the same for a model with a convolution, whose im2col cop
 
 def min_rows(plan: AutoencoderPlan | VAEPlan) -> int:
     """The rows a batch of ``plan`` needs to be cut: ``MIN_ROWS_CONV`` with a convolution in it, else ``MIN_ROWS``."""
-    return MIN_ROWS_CONV if any(_has_convolution(part) for part in plan.parts) else MIN_ROWS
-
-
-def _has_convolution(kernel: Any) -> bool:
-    if isinstance(kernel, kernels.SequentialKernel):
-        return any(_has_convolution(part) for part in kernel.kernels)
-    return isinstance(kernel, (convolutions.Conv2dKernel, convolutions.ConvTranspose2dKernel))
+    convolution = (convolutions.Conv2dKernel, convolutions.ConvTranspose2dKernel)
+    has_convolution = any(isinstance(leaf, convolution) for part in plan.parts for leaf in kernels.leaves(part))
+    return MIN_ROWS_CONV if has_convolution else MIN_ROWS
 
 
 def possible(plan: AutoencoderPlan | VAEPlan) -> bool:

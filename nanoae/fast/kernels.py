@@ -269,12 +269,17 @@ def compile_layer(layer: Layer, known: bool = True, gradients: Gradients | None 
     return LayerKernel(layer)
 
 
+def leaves(kernel: Kernel) -> list[Kernel]:
+    """The kernels ``kernel`` runs, in order: a ``SequentialKernel``'s (nested ones opened too), or itself."""
+    if isinstance(kernel, SequentialKernel):
+        return [leaf for part in kernel.kernels for leaf in leaves(part)]
+    return [kernel]
+
+
 def own_code_only(kernel: Kernel) -> bool:
     """Whether ``kernel`` runs the engine's own code throughout, which keeps what it computes on the kernel
     (a layer's own code keeps its caches on the layer): no ``LayerKernel`` in it."""
-    if isinstance(kernel, SequentialKernel):
-        return all(own_code_only(part) for part in kernel.kernels)
-    return not isinstance(kernel, LayerKernel)
+    return not any(isinstance(leaf, LayerKernel) for leaf in leaves(kernel))
 
 
 def _dense(layer: Layer | None) -> TypeGuard[Linear | TiedLinear]:

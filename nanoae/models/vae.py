@@ -67,12 +67,18 @@ class VAE(Model):
 
     def reparameterize(self, mu: Array, logvar: Array, eps: Array | None = None) -> Array:
         """z = μ + σ ⊙ ε with ε ~ N(0, I) from the backend's generator (or the ε given)."""
-        if eps is None:
-            eps = backend.randn(*mu.shape).astype(mu.dtype)
-        elif tuple(eps.shape) != tuple(mu.shape):
-            raise ValueError(f"eps must have the latent shape {tuple(mu.shape)}, got {tuple(eps.shape)}")
+        eps = self.noise(tuple(mu.shape), mu.dtype, eps)
         sigma = backend.xp().exp(0.5 * logvar)
         return mu + sigma * eps, eps, sigma
+
+    @staticmethod
+    def noise(shape: tuple[int, ...], dtype: Any, eps: Array | None = None) -> Array:
+        """ε ~ N(0, I) of the latent ``shape`` from the backend's generator, or the ε given, checked."""
+        if eps is None:
+            return backend.randn(*shape).astype(dtype)
+        if tuple(eps.shape) != shape:
+            raise ValueError(f"eps must have the latent shape {shape}, got {tuple(eps.shape)}")
+        return eps
 
     def forward(self, x: Array, eps: Array | None = None) -> Array:
         """The decoder's output for a sampled z: logits (Bernoulli) or the mean image (Gaussian)."""
