@@ -233,7 +233,8 @@ def main(argv=None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
+        from throughput import report_result
+        report_result(worker(json.loads(args.worker)))
         return 0
     rows = profile(args.models.split(","), [int(b) for b in args.batch_sizes.split(",")], args.steps,
                    args.repeats, args.layers, tuple(args.engines.split(",")))

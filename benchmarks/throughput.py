@@ -489,11 +489,16 @@ def worker(spec_text: str) -> int:
     except Exception as error:
         result = {"error": f"{type(error).__name__}: {error}"}
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # this run's own peak
-    print("RESULT " + json.dumps(result), flush=True)
+    report_result(result)
     return 0
 
 
 # --------------------------------------------------------------------------- the parent: the suite
+
+
+def report_result(result: dict) -> None:
+    """A worker's result, printed on the ``RESULT `` line that ``worker_result`` reads back."""
+    print("RESULT " + json.dumps(result), flush=True)
 
 
 def worker_result(stdout: str) -> dict | None:

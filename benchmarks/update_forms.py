@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
+        from throughput import report_result
+        report_result(worker(json.loads(args.worker)))
         return 0
     from throughput import MODELS, chosen
     models, forms = chosen(parser, args.models, MODELS, "model"), chosen(parser, args.forms, FORMS, "form")
